@@ -1,0 +1,219 @@
+"""Typed configuration of one environment, and the rules that tie environments together.
+
+Each environment is a TOML file beside this module (dev.toml, staging.toml,
+prod.toml). `load_environments()` validates all of them; any invalid value
+raises `ConfigError`, whose message is one line naming the environment, the
+field and the reason, so that `python main.py` can stop before synthesis.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import botocore.session
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENVIRONMENTS_DIR = Path(__file__).parent
+ENVIRONMENT_NAMES = ("dev", "staging", "prod")
+PROJECT = "directfanz"
+
+EnvironmentName = Literal["dev", "staging", "prod"]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class ConfigError(ValueError):
+    """An environment's configuration is invalid; the message is one line."""
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    """Commercial regions, from botocore's endpoint data (pinned with boto3)."""
+    return frozenset(botocore.session.get_session().get_available_regions("ec2"))
+
+
+class _Model(BaseModel):
+    # Unknown keys are typos: reject them rather than ignore them.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSizing(_Model):
+    """One ECS service: task size and the bounds autoscaling moves between."""
+
+    cpu: Literal[256, 512, 1024, 2048, 4096]
+    memory_mib: PositiveInt
+    min_tasks: PositiveInt
+    max_tasks: PositiveInt
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ServiceSizing:
+        if self.max_tasks < self.min_tasks:
+            raise ValueError(f"max_tasks ({self.max_tasks}) is below min_tasks ({self.min_tasks})")
+        # Fargate's valid memory range is 2x to 8x the vCPU count in GiB (min 512 MiB).
+        low, high = max(512, self.cpu * 2), self.cpu * 8
+        if not low <= self.memory_mib <= high:
+            raise ValueError(f"memory_mib {self.memory_mib} is outside Fargate's {low}-{high} MiB for cpu {self.cpu}")
+        return self
+
+
+class ComputeConfig(_Model):
+    web: ServiceSizing
+    websocket: ServiceSizing
+    # Tasks above this many per service may run on FARGATE_SPOT (R10.1).
+    on_demand_base: int = Field(ge=0)
+    spot_weight: int = Field(ge=0, le=10)
+
+
+class DatabaseConfig(_Model):
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gib: int = Field(ge=20, le=65536)
+    max_allocated_storage_gib: int = Field(ge=20, le=65536)
+    backup_retention_days: int = Field(ge=1, le=35)
+    read_replicas: int = Field(ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _storage(self) -> DatabaseConfig:
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ValueError("max_allocated_storage_gib is below allocated_storage_gib")
+        return self
+
+
+class CacheConfig(_Model):
+    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    shards: int = Field(ge=1, le=500)
+    replicas_per_shard: int = Field(ge=0, le=5)
+    max_shards: int = Field(ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> CacheConfig:
+        if self.max_shards < self.shards:
+            raise ValueError(f"max_shards ({self.max_shards}) is below shards ({self.shards})")
+        return self
+
+
+class EnvironmentConfig(_Model):
+    name: EnvironmentName
+    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    replica_region: str
+    domain: str
+    vpc_cidr: ipaddress.IPv4Network
+    availability_zones: int = Field(ge=2, le=3)
+    owner: str = Field(min_length=1)
+    cost_center: str = Field(min_length=1)
+    alert_emails: list[str] = Field(min_length=1)
+    monthly_budget_usd: PositiveInt
+    compute: ComputeConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+
+    @field_validator("region", "replica_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in aws_regions():
+            raise ValueError(f"unknown AWS region {value!r}")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", value):
+            raise ValueError(f"{value!r} is not a lower-case DNS name")
+        return value
+
+    @field_validator("vpc_cidr", mode="before")
+    @classmethod
+    def _cidr(cls, value: object) -> object:
+        try:
+            network = ipaddress.IPv4Network(str(value), strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an IPv4 network ({exc})") from None
+        if not network.is_private:
+            raise ValueError(f"{network} is not a private range")
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError(f"{network} must be between /16 and /20 to hold 3 tiers in 3 zones")
+        return network
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _environment_rules(self) -> EnvironmentConfig:
+        if self.replica_region == self.region:
+            raise ValueError("replica_region: must differ from region")
+        if self.name in ("staging", "prod"):
+            for service in ("web", "websocket"):
+                if getattr(self.compute, service).min_tasks < 2:
+                    raise ValueError(f"compute.{service}.min_tasks: {self.name} needs at least 2 tasks for high availability (R1.4)")
+        if self.name == "prod":
+            if self.availability_zones < 3:
+                raise ValueError("availability_zones: prod spans 3 zones")
+            if self.database.backup_retention_days < 30:
+                raise ValueError("database.backup_retention_days: prod keeps backups at least 30 days (R2.4)")
+            if self.cache.shards < 2 or self.cache.replicas_per_shard < 1:
+                raise ValueError("cache: prod needs at least 2 shards with 1 replica each (R3.1, R3.4)")
+            if self.compute.on_demand_base < self.compute.web.min_tasks:
+                raise ValueError("compute.on_demand_base: prod keeps its minimum tasks on on-demand capacity")
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.name == "prod"
+
+
+def _format(name: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(model)"
+    message = first["msg"].removeprefix("Value error, ")
+    if ": " in message and not first["loc"]:
+        field, message = message.split(": ", 1)
+    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"environment {name!r}: {field}: {message}{extra}"
+
+
+def parse_environment(name: str, raw: dict) -> EnvironmentConfig:
+    """Validate one environment's raw settings; raise ConfigError with one line."""
+    try:
+        return EnvironmentConfig.model_validate({"name": name, **raw})
+    except ValidationError as error:
+        raise ConfigError(_format(name, error)) from None
+
+
+def check_together(configs: list[EnvironmentConfig]) -> None:
+    """Rules across environments: they share an account, so nothing may collide."""
+    for i, first in enumerate(configs):
+        for second in configs[i + 1 :]:
+            same_account = first.account_id == second.account_id
+            if same_account and first.vpc_cidr.overlaps(second.vpc_cidr):
+                raise ConfigError(
+                    f"environment {second.name!r}: vpc_cidr: {second.vpc_cidr} overlaps {first.name}'s {first.vpc_cidr}"
+                )
+            if first.domain == second.domain:
+                raise ConfigError(f"environment {second.name!r}: domain: {second.domain} is already {first.name}'s")
+
+
+def read_raw(name: str) -> dict:
+    path = ENVIRONMENTS_DIR / f"{name}.toml"
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"environment {name!r}: no file {path.name}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"environment {name!r}: {path.name}: {error}") from None
+
+
+def load_environments(raw_by_name: dict[str, dict] | None = None) -> list[EnvironmentConfig]:
+    """All environments, validated one by one and together."""
+    raw_by_name = raw_by_name or {name: read_raw(name) for name in ENVIRONMENT_NAMES}
+    configs = [parse_environment(name, raw) for name, raw in raw_by_name.items()]
+    check_together(configs)
+    return configs

@@ -1,0 +1,44 @@
+"""Synthesize every DirectFanz stack: `state`, then one per environment.
+
+    python main.py          # or: cdktf synth
+
+writes cdktf.out/stacks/<stack>/cdk.tf.json. An invalid environment config
+stops here with one line naming the environment, the field and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before jsii starts
+
+import modules  # noqa: F401  (first: registers the provider stub that keeps imports fast)
+from cdktf import App
+
+from environments import ConfigError, EnvironmentConfig, load_environments
+from stacks.environment import EnvironmentStack
+from stacks.state import StateStack
+
+
+def build_app(configs: list[EnvironmentConfig], outdir: str = "cdktf.out") -> App:
+    app = App(outdir=outdir)
+    prod = next(config for config in configs if config.is_prod)
+    state = StateStack(app, prod)
+    for config in configs:
+        EnvironmentStack(app, config, state.store)
+    return app
+
+
+def main() -> int:
+    try:
+        configs = load_environments()
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    build_app(configs, outdir=os.environ.get("CDKTF_OUTDIR", "cdktf.out")).synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""IAM policy JSON built in Python, so tests can read every statement back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Statement = Mapping[str, Any]
+
+
+def policy_document(statements: Iterable[Statement]) -> str:
+    """A policy document as a JSON string (sorted keys: deterministic output)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def service_trust(*services: str, conditions: Mapping[str, Any] | None = None) -> str:
+    """A trust policy letting only the named AWS services assume the role."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+        "Action": "sts:AssumeRole",
+    }
+    if conditions:
+        statement["Condition"] = dict(conditions)
+    return policy_document([statement])
+
+
+def deny_insecure_transport(*resources: str) -> Statement:
+    """The statement that makes a bucket (or topic, queue) TLS-only."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": list(resources),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }

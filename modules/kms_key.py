@@ -1,0 +1,72 @@
+"""One customer-managed KMS key with rotation, an alias and a policy that names its users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKeyResource
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from modules.iam import Statement, policy_document
+
+
+@dataclass(frozen=True)
+class KmsKeyConfig:
+    alias: str  # without the "alias/" prefix
+    description: str
+    account_id: str
+    # Services (e.g. "logs.us-east-1.amazonaws.com") allowed to use the key through their grants.
+    service_principals: Sequence[str] = ()
+    extra_statements: Sequence[Statement] = field(default_factory=tuple)
+    multi_region: bool = False
+    prevent_destroy: bool = False
+
+
+class KmsKey(Construct):
+    """Exposes `arn`, `key_id` and `alias_arn`."""
+
+    def __init__(self, scope: Construct, id: str, config: KmsKeyConfig, provider: AwsProvider | None = None) -> None:
+        super().__init__(scope, id)
+        root = f"arn:aws:iam::{config.account_id}:root"
+        statements: list[Statement] = [
+            {
+                # Key administration stays with the account's IAM policies, never with '*'.
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ]
+        if config.service_principals:
+            statements.append(
+                {
+                    "Sid": "ServicesEncrypt",
+                    "Effect": "Allow",
+                    "Principal": {"Service": sorted(config.service_principals)},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
+                }
+            )
+        statements.extend(config.extra_statements)
+        self.key = KmsKeyResource(
+            self,
+            "key",
+            description=config.description,
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=30,
+            multi_region=config.multi_region,
+            policy=policy_document(statements),
+            provider=provider,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if config.prevent_destroy else None,
+        )
+        self.alias = KmsAlias(self, "alias", name=f"alias/{config.alias}", target_key_id=self.key.key_id, provider=provider)
+        self.arn = self.key.arn
+        self.key_id = self.key.key_id
+        self.alias_arn = self.alias.arn

@@ -1,0 +1,1 @@
+"""Stacks: the one place per stack where modules are wired together."""

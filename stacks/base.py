@@ -1,0 +1,28 @@
+"""The base of every stack: readable, stable logical ids."""
+
+from __future__ import annotations
+
+import jsii
+from cdktf import TerraformElement, TerraformStack
+
+
+class PlatformStack(TerraformStack):
+    """Logical ids are the construct path below the stack, joined with '_'.
+
+    cdktf's default appends a hash; plain paths keep checkov suppressions, plan
+    output and state addresses readable. Construct ids are unique among
+    siblings, and duplicates across paths are refused here rather than merged.
+    """
+
+    def __init__(self, scope, id: str) -> None:
+        super().__init__(scope, id)
+        self._logical_ids: dict[str, str] = {}
+
+    @jsii.member(jsii_name="allocateLogicalId")
+    def _allocate_logical_id(self, element: TerraformElement) -> str:
+        path = element.node.path
+        logical_id = "_".join(path.split("/")[1:]).replace("-", "_")
+        owner = self._logical_ids.setdefault(logical_id, path)
+        if owner != path:
+            raise ValueError(f"logical id {logical_id!r} is shared by {owner} and {path}")
+        return logical_id

@@ -1,0 +1,46 @@
+"""One environment's stack: every module of the platform, wired in one place.
+
+Tiers are added in dependency order: network and security, data, compute and
+content, streaming, observability and delivery. Each module takes a typed
+config and exposes what the next ones need as attributes.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from environments.config import PROJECT, EnvironmentConfig
+from modules.naming import Names
+from modules.providers import Providers, ProvidersConfig
+from modules.remote_state import StateStore, use_remote_state
+from stacks.base import PlatformStack
+from stacks.tags import cost_tags
+
+
+class EnvironmentStack(PlatformStack):
+    def __init__(self, scope: Construct, config: EnvironmentConfig, state: StateStore) -> None:
+        super().__init__(scope, config.name)
+        self.config = config
+        names = Names(PROJECT, config.name)
+        use_remote_state(self, state, key=f"{config.name}/terraform.tfstate")
+        providers = Providers(
+            self,
+            "providers",
+            ProvidersConfig(
+                account_id=config.account_id,
+                region=config.region,
+                replica_region=config.replica_region,
+                tags=cost_tags(config),
+            ),
+        )
+        del names, providers  # used by the tiers below as they land
+
+        # -- network and security (R6, R9) --
+
+        # -- data (R2, R3, R11.4) --
+
+        # -- compute, content and CDN (R1, R4) --
+
+        # -- streaming (R5) --
+
+        # -- observability, delivery and cost (R7, R8, R10.5) --

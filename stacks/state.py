@@ -1,0 +1,103 @@
+"""The `state` stack: what every environment's Terraform state lives in.
+
+Applied first, with local state, then migrated into the bucket it creates
+(README: "Bootstrap"). It holds a KMS key, the state bucket (versioned,
+KMS-encrypted, TLS-only, `prevent_destroy`), a bucket for its access logs, and
+the DynamoDB lock table (point-in-time recovery, KMS, deletion protection).
+"""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformOutput, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+)
+from constructs import Construct
+
+from environments.config import PROJECT, EnvironmentConfig
+from modules.kms_key import KmsKey, KmsKeyConfig
+from modules.naming import Names
+from modules.providers import Providers, ProvidersConfig
+from modules.remote_state import StateStore
+from modules.secure_bucket import SecureBucket, SecureBucketConfig
+from stacks.base import PlatformStack
+from stacks.tags import cost_tags
+
+
+class StateStack(PlatformStack):
+    """Exposes `store`, the names the environment stacks' backends use."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, "state")
+        self.store = StateStore(project=PROJECT, account_id=config.account_id, region=config.region)
+        # A path relative to the working directory keeps the JSON identical across checkouts.
+        LocalBackend(self, path="terraform.state.tfstate")
+        names = Names(PROJECT, "state")
+        Providers(
+            self,
+            "providers",
+            ProvidersConfig(
+                account_id=config.account_id,
+                region=config.region,
+                replica_region=config.replica_region,
+                tags=cost_tags(config, environment="shared"),
+            ),
+        )
+        key = KmsKey(
+            self,
+            "key",
+            KmsKeyConfig(
+                alias=self.store.kms_alias,
+                description="Terraform state of every DirectFanz environment",
+                account_id=config.account_id,
+                prevent_destroy=True,
+            ),
+        )
+        access_logs = SecureBucket(
+            self,
+            "access_logs",
+            SecureBucketConfig(
+                name=names("access-logs", config.account_id, limit=63),
+                kms_key_arn=None,  # S3 server access logging delivers only to SSE-S3 buckets
+                extra_policy_statements=[
+                    {
+                        "Sid": "S3ServerAccessLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{names('access-logs', config.account_id, limit=63)}/*",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
+                    }
+                ],
+            ),
+        )
+        bucket = SecureBucket(
+            self,
+            "bucket",
+            SecureBucketConfig(
+                name=self.store.bucket,
+                kms_key_arn=key.arn,
+                # State history is the undo of a bad apply: keep old versions a year.
+                noncurrent_version_days=365,
+                log_bucket=access_logs.name,
+                prevent_destroy=True,
+            ),
+        )
+        table = DynamodbTable(
+            self,
+            "lock_table",
+            name=self.store.lock_table,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",
+            attribute=[DynamodbTableAttribute(name="LockID", type="S")],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
+            deletion_protection_enabled=True,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        TerraformOutput(self, "state_bucket", value=bucket.name)
+        TerraformOutput(self, "lock_table_name", value=table.name)
+        TerraformOutput(self, "state_kms_key_arn", value=key.arn)

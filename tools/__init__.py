@@ -1,0 +1,1 @@
+"""Operator and CI tooling around the synthesized stacks."""
