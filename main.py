@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before jsii starts
 
@@ -17,6 +18,7 @@ import modules  # noqa: F401  (first: registers the provider stub that keeps imp
 from cdktf import App
 
 from environments import ConfigError, EnvironmentConfig, load_environments
+from environments.config import ENVIRONMENTS_DIR
 from stacks.environment import EnvironmentStack
 from stacks.state import StateStack
 
@@ -32,7 +34,8 @@ def build_app(configs: list[EnvironmentConfig], outdir: str = "cdktf.out") -> Ap
 
 def main() -> int:
     try:
-        configs = load_environments()
+        # DIRECTFANZ_ENVIRONMENTS_DIR lets an operator (or a test) synthesize another set of configs.
+        configs = load_environments(directory=Path(os.environ.get("DIRECTFANZ_ENVIRONMENTS_DIR", ENVIRONMENTS_DIR)))
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2

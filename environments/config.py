@@ -201,8 +201,8 @@ def check_together(configs: list[EnvironmentConfig]) -> None:
                 raise ConfigError(f"environment {second.name!r}: domain: {second.domain} is already {first.name}'s")
 
 
-def read_raw(name: str) -> dict:
-    path = ENVIRONMENTS_DIR / f"{name}.toml"
+def read_raw(name: str, directory: Path = ENVIRONMENTS_DIR) -> dict:
+    path = directory / f"{name}.toml"
     try:
         return tomllib.loads(path.read_text())
     except FileNotFoundError:
@@ -211,9 +211,11 @@ def read_raw(name: str) -> dict:
         raise ConfigError(f"environment {name!r}: {path.name}: {error}") from None
 
 
-def load_environments(raw_by_name: dict[str, dict] | None = None) -> list[EnvironmentConfig]:
-    """All environments, validated one by one and together."""
-    raw_by_name = raw_by_name or {name: read_raw(name) for name in ENVIRONMENT_NAMES}
+def load_environments(
+    raw_by_name: dict[str, dict] | None = None, directory: Path = ENVIRONMENTS_DIR
+) -> list[EnvironmentConfig]:
+    """All environments (from `directory`, unless given raw), validated one by one and together."""
+    raw_by_name = raw_by_name or {name: read_raw(name, directory) for name in ENVIRONMENT_NAMES}
     configs = [parse_environment(name, raw) for name, raw in raw_by_name.items()]
     check_together(configs)
     return configs

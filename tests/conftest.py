@@ -1,0 +1,56 @@
+"""Session-wide fixtures: every stack synthesized once, scanned once; tests read the JSON."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import modules  # noqa: E402,F401  (registers the provider stub before anything imports the bindings)
+from environments import load_environments  # noqa: E402
+from environments.config import ENVIRONMENT_NAMES  # noqa: E402
+from tests.stack_json import StackJson  # noqa: E402
+from tools.checkov_gate import GateResult, gate  # noqa: E402
+
+STACK_NAMES = ("state", *ENVIRONMENT_NAMES)
+
+
+def synthesize(outdir: Path) -> Path:
+    from main import build_app
+
+    build_app(load_environments(), outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthesize(tmp_path_factory.mktemp("cdktf.out"))
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir: Path) -> dict[str, StackJson]:
+    return {name: StackJson.read(synth_dir, name) for name in STACK_NAMES}
+
+
+@pytest.fixture(params=ENVIRONMENT_NAMES)
+def env(request: pytest.FixtureRequest, stacks: dict[str, StackJson]) -> StackJson:
+    """Each environment stack in turn."""
+    return stacks[request.param]
+
+
+@pytest.fixture
+def prod(stacks: dict[str, StackJson]) -> StackJson:
+    return stacks["prod"]
+
+
+@pytest.fixture(scope="session")
+def checkov_result(synth_dir: Path) -> GateResult:
+    return gate(synth_dir)
+
+
+@pytest.fixture(scope="session")
+def configs():
+    return {config.name: config for config in load_environments()}
