@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field
 
 from cdktf import TerraformResourceLifecycle
@@ -19,8 +20,9 @@ class KmsKeyConfig:
     alias: str  # without the "alias/" prefix
     description: str
     account_id: str
-    # Services (e.g. "logs.us-east-1.amazonaws.com") allowed to use the key through their grants.
-    service_principals: Sequence[str] = ()
+    # Services allowed to use the key, each with the condition that scopes it to this account
+    # (CloudWatch Logs, for one, sends an encryption context rather than aws:SourceAccount).
+    service_principals: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra_statements: Sequence[Statement] = field(default_factory=tuple)
     multi_region: bool = False
     prevent_destroy: bool = False
@@ -42,18 +44,19 @@ class KmsKey(Construct):
                 "Resource": "*",
             }
         ]
-        if config.service_principals:
+        for service, condition in sorted(config.service_principals.items()):
             statements.append(
                 {
-                    "Sid": "ServicesEncrypt",
+                    "Sid": "Service" + "".join(part.title() for part in service.split(".")[0].split("-")),
                     "Effect": "Allow",
-                    "Principal": {"Service": sorted(config.service_principals)},
+                    "Principal": {"Service": service},
                     "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
+                    "Condition": dict(condition),
                 }
             )
         statements.extend(config.extra_statements)
+        self._statements = statements
         self.key = KmsKeyResource(
             self,
             "key",
@@ -70,3 +73,8 @@ class KmsKey(Construct):
         self.arn = self.key.arn
         self.key_id = self.key.key_id
         self.alias_arn = self.alias.arn
+
+    def allow(self, statement: Statement) -> None:
+        """Add a statement for a user that exists only after the key (a role, a distribution)."""
+        self._statements.append(statement)
+        self.key.policy = policy_document(self._statements)

@@ -10,7 +10,10 @@ from __future__ import annotations
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
+from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
+from modules.network import Network, NetworkConfig
+from modules.security_groups import SecurityGroups, SecurityGroupsConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.remote_state import StateStore, use_remote_state
 from stacks.base import PlatformStack
@@ -33,9 +36,27 @@ class EnvironmentStack(PlatformStack):
                 tags=cost_tags(config),
             ),
         )
-        del names, providers  # used by the tiers below as they land
 
         # -- network and security (R6, R9) --
+        keys = EncryptionKeys(
+            self,
+            "keys",
+            EncryptionKeysConfig(names=names, account_id=config.account_id, region=config.region,
+                                 replica_region=config.replica_region),
+            replica_provider=providers.replica,
+        )
+        network = Network(
+            self,
+            "network",
+            NetworkConfig(names=names, region=config.region, cidr=config.vpc_cidr, zones=config.availability_zones,
+                          nat_per_zone=config.is_prod, logs_kms_key_arn=keys.logs.arn),
+        )
+        security_groups = SecurityGroups(
+            self,
+            "security_groups",
+            SecurityGroupsConfig(names=names, vpc_id=network.vpc_id,
+                                 endpoints_security_group_id=network.endpoints_security_group_id),
+        )
 
         # -- data (R2, R3, R11.4) --
 

@@ -1,0 +1,75 @@
+"""Customer-managed KMS keys, one per data class (R6.4).
+
+A key per class keeps blast radius and key policies small: the database key
+is usable by RDS and Backup only, the logs key by CloudWatch Logs, and so on.
+Modules take the key of their class as `keys.<class>.arn` and add statements
+for their own roles with `keys.<class>.allow(...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+
+from modules.kms_key import KmsKey, KmsKeyConfig
+from modules.naming import Names
+
+
+@dataclass(frozen=True)
+class EncryptionKeysConfig:
+    names: Names
+    account_id: str
+    region: str
+    replica_region: str
+
+
+class EncryptionKeys(Construct):
+    """Exposes one `KmsKey` per data class, and `replica_content` in the second region."""
+
+    def __init__(self, scope: Construct, id: str, config: EncryptionKeysConfig, replica_provider: AwsProvider) -> None:
+        super().__init__(scope, id)
+        region, account = config.region, config.account_id
+        same_account = {"StringEquals": {"aws:SourceAccount": account}}
+
+        def key(name: str, description: str, services: tuple[str, ...] = (), provider: AwsProvider | None = None,
+                prevent_destroy: bool = False, conditions: dict | None = None) -> KmsKey:
+            return KmsKey(
+                self,
+                name,
+                KmsKeyConfig(
+                    alias=config.names(name),
+                    description=f"{config.names.prefix}: {description}",
+                    account_id=config.account_id,
+                    service_principals={service: (conditions or {}).get(service, same_account) for service in services},
+                    prevent_destroy=prevent_destroy,
+                ),
+                provider=provider,
+            )
+
+        self.database = key("database", "RDS PostgreSQL storage, snapshots and Performance Insights",
+                            prevent_destroy=True)
+        self.cache = key("cache", "ElastiCache data at rest and snapshots")
+        self.content = key("content", "user content, static assets, recordings and VOD in S3",
+                           services=("cloudfront.amazonaws.com",))
+        self.logs = key("logs", "CloudWatch Logs, flow logs and CloudTrail",
+                        services=(f"logs.{region}.amazonaws.com", "cloudtrail.amazonaws.com", "delivery.logs.amazonaws.com"),
+                        conditions={
+                            f"logs.{region}.amazonaws.com": {
+                                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:*"}
+                            },
+                            "cloudtrail.amazonaws.com": {
+                                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}
+                            },
+                        })
+        self.secrets = key("secrets", "Secrets Manager secrets and SSM parameters")
+        self.backups = key("backups", "AWS Backup vault", services=("backup.amazonaws.com",))
+        self.pipeline = key("pipeline", "CodePipeline artifacts, CodeBuild and ECR images",
+                            services=("codepipeline.amazonaws.com", "codebuild.amazonaws.com"))
+        self.messaging = key("messaging", "SNS alert topics and EventBridge targets",
+                             services=("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com",
+                                       "budgets.amazonaws.com", "costalerts.amazonaws.com"))
+        # Replicated content and backup copies in the second region are encrypted there.
+        self.replica = key("replica", f"replicas of content and backups in {config.replica_region}",
+                           services=("backup.amazonaws.com",), provider=replica_provider)
