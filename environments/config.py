@@ -95,6 +95,33 @@ class CacheConfig(_Model):
         return self
 
 
+class ObservabilityConfig(_Model):
+    """Alerting, tracing, synthetic checks and cost alerts (R7, R10.5, R12.7)."""
+
+    # Budget alerts on actual spend at each percentage; forecast spend alerts at the highest.
+    budget_alert_thresholds_percent: list[Annotated[int, Field(gt=0, le=200)]] = Field(min_length=1)
+    # A cost anomaly whose total impact reaches this many dollars is sent to the alerts topic.
+    anomaly_alert_usd: PositiveInt
+    # Share of requests X-Ray traces beyond each second's reservoir.
+    trace_sample_rate: float = Field(gt=0, le=1)
+    canary_interval_minutes: int = Field(ge=1, le=60)
+
+    @field_validator("budget_alert_thresholds_percent")
+    @classmethod
+    def _ascending(cls, value: list[int]) -> list[int]:
+        if value != sorted(set(value)):
+            raise ValueError(f"{value} must be distinct and ascending")
+        return value
+
+
+class DeliveryConfig(_Model):
+    """The release pipeline (R8): one for the account, defined in prod's file."""
+
+    # The application's GitHub repository, owner/name.
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    release_branch: str = Field(min_length=1)
+
+
 class EnvironmentConfig(_Model):
     name: EnvironmentName
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -110,6 +137,8 @@ class EnvironmentConfig(_Model):
     compute: ComputeConfig
     database: DatabaseConfig
     cache: CacheConfig
+    observability: ObservabilityConfig
+    delivery: DeliveryConfig | None = None
 
     @field_validator("region", "replica_region")
     @classmethod
@@ -163,6 +192,10 @@ class EnvironmentConfig(_Model):
                 raise ValueError("cache: prod needs at least 2 shards with 1 replica each (R3.1, R3.4)")
             if self.compute.on_demand_base < self.compute.web.min_tasks:
                 raise ValueError("compute.on_demand_base: prod keeps its minimum tasks on on-demand capacity")
+            if self.delivery is None:
+                raise ValueError("delivery: prod defines the release pipeline (repository, release_branch)")
+        elif self.delivery is not None:
+            raise ValueError(f"delivery: only prod defines the release pipeline, not {self.name}")
         return self
 
     @property

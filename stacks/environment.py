@@ -10,12 +10,15 @@ from __future__ import annotations
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
+from modules.alerts import Alerts, AlertsConfig
+from modules.cost import CostConfig, CostControls
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
 from modules.security_groups import SecurityGroups, SecurityGroupsConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.remote_state import StateStore, use_remote_state
+from modules.tracing import Tracing, TracingConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
 
@@ -65,3 +68,19 @@ class EnvironmentStack(PlatformStack):
         # -- streaming (R5) --
 
         # -- observability, delivery and cost (R7, R8, R10.5) --
+        observability = config.observability
+        alerts = Alerts(
+            self,
+            "alerts",
+            AlertsConfig(name=names("alerts"), account_id=config.account_id, kms_key_arn=keys.messaging.arn,
+                         emails=tuple(config.alert_emails)),
+        )
+        self.tracing = Tracing(self, "tracing", TracingConfig(prefix=names.prefix, sample_rate=observability.trace_sample_rate))
+        CostControls(
+            self,
+            "cost",
+            CostConfig(name=names("cost"), environment=config.name, monthly_budget_usd=config.monthly_budget_usd,
+                       alert_thresholds_percent=tuple(observability.budget_alert_thresholds_percent),
+                       anomaly_alert_usd=observability.anomaly_alert_usd, topic_arn=alerts.topic_arn,
+                       emails=tuple(config.alert_emails)),
+        )

@@ -1,0 +1,104 @@
+"""Cost controls of one environment (R10.5): a monthly budget and an anomaly monitor.
+
+Both are scoped to the environment by its `Environment` cost-allocation tag,
+which every taggable resource carries through the providers' default tags
+(R10.7), so three environments in one account keep three budgets. Alerts go
+to the environment's alerts topic; the budget also e-mails directly, so a
+misconfigured topic cannot silence it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget, BudgetsBudgetCostFilter, BudgetsBudgetNotification
+from cdktf_cdktf_provider_aws.ce_anomaly_monitor import CeAnomalyMonitor
+from cdktf_cdktf_provider_aws.ce_anomaly_subscription import (
+    CeAnomalySubscription,
+    CeAnomalySubscriptionSubscriber,
+    CeAnomalySubscriptionThresholdExpression,
+    CeAnomalySubscriptionThresholdExpressionDimension,
+)
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    name: str
+    environment: str
+    monthly_budget_usd: int
+    # Percent of the budget: actual spend alerts at each, forecast spend at the last.
+    alert_thresholds_percent: Sequence[int]
+    anomaly_alert_usd: int
+    topic_arn: str
+    emails: Sequence[str]
+
+
+class CostControls(Construct):
+    """Exposes `budget_name` and `anomaly_monitor_arn`."""
+
+    def __init__(self, scope: Construct, id: str, config: CostConfig) -> None:
+        super().__init__(scope, id)
+        notifications = [
+            BudgetsBudgetNotification(
+                comparison_operator="GREATER_THAN",
+                notification_type="ACTUAL",
+                threshold=percent,
+                threshold_type="PERCENTAGE",
+                subscriber_sns_topic_arns=[config.topic_arn],
+                subscriber_email_addresses=list(config.emails),
+            )
+            for percent in config.alert_thresholds_percent
+        ]
+        # Forecast at the top threshold warns before the month's money is spent.
+        notifications.append(
+            BudgetsBudgetNotification(
+                comparison_operator="GREATER_THAN",
+                notification_type="FORECASTED",
+                threshold=max(config.alert_thresholds_percent),
+                threshold_type="PERCENTAGE",
+                subscriber_sns_topic_arns=[config.topic_arn],
+                subscriber_email_addresses=list(config.emails),
+            )
+        )
+        budget = BudgetsBudget(
+            self,
+            "budget",
+            name=config.name,
+            budget_type="COST",
+            time_unit="MONTHLY",
+            limit_amount=str(config.monthly_budget_usd),
+            limit_unit="USD",
+            cost_filter=[BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"user:Environment${config.environment}"])],
+            notification=notifications,
+        )
+        self.budget_name = budget.name
+        monitor = CeAnomalyMonitor(
+            self,
+            "anomaly_monitor",
+            name=config.name,
+            monitor_type="CUSTOM",
+            monitor_specification=json.dumps(
+                {"Tags": {"Key": "Environment", "Values": [config.environment], "MatchOptions": ["EQUALS"]}},
+                sort_keys=True,
+            ),
+        )
+        self.anomaly_monitor_arn = monitor.arn
+        CeAnomalySubscription(
+            self,
+            "anomaly_subscription",
+            name=config.name,
+            # SNS subscribers get each anomaly as it is found (IMMEDIATE is the only frequency SNS accepts).
+            frequency="IMMEDIATE",
+            monitor_arn_list=[monitor.arn],
+            subscriber=[CeAnomalySubscriptionSubscriber(type="SNS", address=config.topic_arn)],
+            threshold_expression=CeAnomalySubscriptionThresholdExpression(
+                dimension=CeAnomalySubscriptionThresholdExpressionDimension(
+                    key="ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+                    match_options=["GREATER_THAN_OR_EQUAL"],
+                    values=[str(config.anomaly_alert_usd)],
+                )
+            ),
+        )

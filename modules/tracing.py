@@ -1,0 +1,95 @@
+"""Distributed tracing with AWS X-Ray, fed by OpenTelemetry (R7.2).
+
+Each ECS task runs an AWS Distro for OpenTelemetry collector sidecar (added by
+the compute tier) that receives OTLP from the app and exports to X-Ray; the
+X-Ray SDKs and daemon reach end of support on 2027-02-25
+(docs/decisions/0001-tracing-with-adot.md). Here: sampling rules (health
+checks never, the API at twice the rate of the rest), X-Ray groups
+that split the service map per service with insights on, and the policy the
+collector's task role needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.xray_group import XrayGroup, XrayGroupInsightsConfiguration
+from cdktf_cdktf_provider_aws.xray_sampling_rule import XraySamplingRule
+from constructs import Construct
+
+from modules.iam import Statement
+
+# What the ADOT collector calls: put traces and fetch the sampling rules defined here.
+COLLECTOR_STATEMENT: Statement = {
+    "Sid": "XRayFromCollector",
+    "Effect": "Allow",
+    "Action": [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingStatisticSummaries",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ],
+    # X-Ray has no resource-level permissions for these actions.
+    "Resource": "*",
+}
+
+
+@dataclass(frozen=True)
+class TracingConfig:
+    prefix: str  # directfanz-prod: X-Ray names are account-wide
+    # Share of requests traced beyond each second's reservoir (0..1).
+    sample_rate: float
+    services: tuple[str, ...] = ("web", "websocket")
+
+
+class Tracing(Construct):
+    """Exposes `group_names` {service: X-Ray group name} and `collector_statement`."""
+
+    def __init__(self, scope: Construct, id: str, config: TracingConfig) -> None:
+        super().__init__(scope, id)
+        self.collector_statement = COLLECTOR_STATEMENT
+
+        def rule(construct_id: str, name: str, priority: int, fixed_rate: float, reservoir: int, url_path: str,
+                 http_method: str = "*") -> None:
+            XraySamplingRule(
+                self,
+                construct_id,
+                rule_name=name,
+                priority=priority,
+                version=1,
+                reservoir_size=reservoir,
+                fixed_rate=fixed_rate,
+                url_path=url_path,
+                host="*",
+                http_method=http_method,
+                service_name=f"{config.prefix}-*",
+                service_type="*",
+                resource_arn="*",
+            )
+
+        # Load balancer health checks every few seconds would drown real traffic.
+        rule("health_checks", f"{config.prefix}-health", 100, 0.0, 0, "/api/health*")
+        rule("websocket_health", f"{config.prefix}-ws-health", 101, 0.0, 0, "/health*")
+        rule("api", f"{config.prefix}-api", 200, min(1.0, config.sample_rate * 2), 5, "/api/*")
+        rule("default", f"{config.prefix}-default", 1000, config.sample_rate, 1, "*")
+
+        self.group_names: dict[str, str] = {}
+        for service in config.services:
+            name = f"{config.prefix}-{service}"
+            XrayGroup(
+                self,
+                f"group_{service}",
+                group_name=name,
+                filter_expression=f'service("{name}")',
+                insights_configuration=XrayGroupInsightsConfiguration(insights_enabled=True, notifications_enabled=True),
+            )
+            self.group_names[service] = name
+        XrayGroup(
+            self,
+            "group_errors",
+            group_name=f"{config.prefix}-errors",
+            filter_expression="(" + " OR ".join(f'service("{name}")' for name in self.group_names.values())
+            + ") AND (fault = true OR error = true)",
+            insights_configuration=XrayGroupInsightsConfiguration(insights_enabled=True, notifications_enabled=True),
+        )

@@ -1,0 +1,130 @@
+"""Cost controls: budgets, anomaly detection and cost-allocation tags on every resource (R10.5, R10.7)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import cache
+
+import pytest
+
+from environments.config import ConfigError, parse_environment
+from stacks.tags import COST_ALLOCATION_TAG_KEYS
+from tests.conftest import STACK_NAMES
+from tests.stack_json import StackJson, ref
+from tests.test_config import _raw, _set
+
+TOPIC = ref("aws_sns_topic", "alerts_topic", "arn")
+
+
+@pytest.mark.requirement("R10.5")
+def test_monthly_budget_alerts_on_actual_and_forecast_spend(env: StackJson, configs) -> None:
+    config = configs[env.name]
+    budget = env.resource("aws_budgets_budget", "cost_budget")
+    assert budget["budget_type"] == "COST" and budget["time_unit"] == "MONTHLY"
+    assert budget["limit_amount"] == str(config.monthly_budget_usd) and budget["limit_unit"] == "USD"
+    # Scoped to this environment's spend through its cost-allocation tag.
+    assert budget["cost_filter"] == [{"name": "TagKeyValue", "values": [f"user:Environment${env.name}"]}]
+    thresholds = config.observability.budget_alert_thresholds_percent
+    actual = sorted(n["threshold"] for n in budget["notification"] if n["notification_type"] == "ACTUAL")
+    forecast = [n["threshold"] for n in budget["notification"] if n["notification_type"] == "FORECASTED"]
+    assert actual == thresholds and forecast == [max(thresholds)]
+    for notification in budget["notification"]:
+        assert notification["threshold_type"] == "PERCENTAGE"
+        assert notification["comparison_operator"] == "GREATER_THAN"
+        assert notification["subscriber_sns_topic_arns"] == [TOPIC]
+        assert notification["subscriber_email_addresses"] == config.alert_emails
+
+
+@pytest.mark.requirement("R10.5", "R7.4")
+def test_cost_anomalies_of_the_environment_alert_the_topic(env: StackJson, configs) -> None:
+    monitor = env.resource("aws_ce_anomaly_monitor", "cost_anomaly_monitor")
+    assert monitor["monitor_type"] == "CUSTOM"
+    assert json.loads(monitor["monitor_specification"]) == {
+        "Tags": {"Key": "Environment", "Values": [env.name], "MatchOptions": ["EQUALS"]}
+    }
+    subscription = env.resource("aws_ce_anomaly_subscription", "cost_anomaly_subscription")
+    assert subscription["monitor_arn_list"] == [ref("aws_ce_anomaly_monitor", "cost_anomaly_monitor", "arn")]
+    assert subscription["subscriber"] == [{"type": "SNS", "address": TOPIC}]
+    assert subscription["frequency"] == "IMMEDIATE"  # the only frequency SNS subscribers accept
+    dimension = subscription["threshold_expression"]["dimension"]
+    assert dimension == {
+        "key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+        "match_options": ["GREATER_THAN_OR_EQUAL"],
+        "values": [str(configs[env.name].observability.anomaly_alert_usd)],
+    }
+
+
+@pytest.mark.requirement("R10.5")
+def test_budgets_and_anomaly_detection_may_publish_to_the_encrypted_topic(env: StackJson, configs) -> None:
+    policy = json.loads(env.resource("aws_sns_topic_policy", "alerts_policy")["policy"])
+    publish = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
+    assert {"budgets.amazonaws.com", "costalerts.amazonaws.com"} <= set(publish["Principal"]["Service"])
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": configs[env.name].account_id}}
+    key_policy = json.loads(env.resource("aws_kms_key", "keys_messaging_key")["policy"])
+    services = {s["Principal"].get("Service") for s in key_policy["Statement"]}
+    assert {"budgets.amazonaws.com", "costalerts.amazonaws.com"} <= services
+
+
+@cache
+def _tag_support(resource_type: str) -> tuple[bool, bool]:
+    """(takes tags, receives provider default tags) for a resource type, from the provider bindings.
+
+    The bindings are generated from the pinned provider's schema: a resource
+    whose schema has `tags` can be tagged, and one that also has the computed
+    `tags_all` merges the provider's `default_tags` into its own.
+    """
+    module = importlib.import_module(f"cdktf_cdktf_provider_aws.{resource_type.removeprefix('aws_')}")
+    resource_class = next(
+        value for value in vars(module).values()
+        if isinstance(value, type) and getattr(value, "TF_RESOURCE_TYPE", None) == resource_type
+    )
+    return hasattr(resource_class, "tags"), hasattr(resource_class, "tags_all")
+
+
+@pytest.mark.requirement("R10.7")
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_every_taggable_resource_carries_the_cost_allocation_tags(stack_name: str, stacks: dict[str, StackJson]) -> None:
+    stack = stacks[stack_name]
+    default_tags = {}
+    for provider in stack.providers:
+        tags = provider["default_tags"][0]["tags"]
+        assert all(tags.get(key) for key in COST_ALLOCATION_TAG_KEYS), provider.get("alias")
+        default_tags["aws" + (f".{provider['alias']}" if provider.get("alias") else "")] = tags
+    untagged = []
+    for resource_type, logical_id, body in stack.all_resources():
+        takes_tags, gets_default_tags = _tag_support(resource_type)
+        if not takes_tags:
+            continue  # e.g. policies, attachments, associations: nothing to bill to them
+        inherited = default_tags[body.get("provider", "aws")] if gets_default_tags else {}
+        effective = {**inherited, **body.get("tags", {})}
+        if any(effective.get(key) != inherited.get(key, effective.get(key)) for key in COST_ALLOCATION_TAG_KEYS):
+            untagged.append(f"{resource_type}.{logical_id} overrides a cost-allocation tag")
+        if not all(effective.get(key) for key in COST_ALLOCATION_TAG_KEYS):
+            untagged.append(f"{resource_type}.{logical_id}")
+    assert untagged == []
+
+
+@pytest.mark.requirement("R10.7")
+def test_the_taggability_rule_is_grounded_in_the_provider_schema() -> None:
+    assert _tag_support("aws_vpc") == (True, True)
+    assert _tag_support("aws_kms_alias") == (False, False)
+    assert _tag_support("aws_iam_role_policy") == (False, False)
+    assert _tag_support("aws_budgets_budget") == (True, True)
+
+
+BAD_OBSERVABILITY = [
+    ("prod", "observability.budget_alert_thresholds_percent", [100, 80], "observability.budget_alert_thresholds_percent"),
+    ("dev", "observability.budget_alert_thresholds_percent", [], "observability.budget_alert_thresholds_percent"),
+    ("dev", "observability.anomaly_alert_usd", 0, "observability.anomaly_alert_usd"),
+    ("staging", "observability.trace_sample_rate", 1.5, "observability.trace_sample_rate"),
+    ("prod", "observability.canary_interval_minutes", 0, "observability.canary_interval_minutes"),
+]
+
+
+@pytest.mark.parametrize(("name", "field", "value", "expected"), BAD_OBSERVABILITY, ids=lambda v: str(v)[:32])
+def test_bad_observability_config_is_rejected_with_one_line(name: str, field: str, value: object, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_environment(name, _set(_raw(name), field, value))
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(f"environment {name!r}: ") and expected in message
