@@ -3,7 +3,7 @@
 Each ECS task runs an AWS Distro for OpenTelemetry collector sidecar (added by
 the compute tier) that receives OTLP from the app and exports to X-Ray; the
 X-Ray SDKs and daemon reach end of support on 2027-02-25
-(docs/decisions/0001-tracing-with-adot.md). Here: sampling rules (health
+(docs/decisions/0002-tracing-with-adot.md). Here: sampling rules (health
 checks never, the API at twice the rate of the rest), X-Ray groups
 that split the service map per service with insights on, and the policy the
 collector's task role needs.
