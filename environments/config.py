@@ -68,6 +68,39 @@ class ComputeConfig(_Model):
     spot_weight: int = Field(ge=0, le=10)
 
 
+class ContentConfig(_Model):
+    """Content buckets and CDN (R4, R10.2, R10.6)."""
+
+    # Intelligent-Tiering's archive tiers: objects nobody has read for this long (AWS: 90-730 and 180-730 days).
+    archive_after_days: int = Field(ge=90, le=730)
+    deep_archive_after_days: int = Field(ge=180, le=730)
+    recordings_archive_after_days: PositiveInt
+    noncurrent_archive_after_days: PositiveInt
+    noncurrent_expire_after_days: PositiveInt
+    log_retention_days: PositiveInt
+    cdn_price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+    # PEM public keys that verify signed URLs (a key group holds at most 5); the private keys stay out of Terraform.
+    signing_public_keys: list[str] = Field(min_length=1, max_length=5)
+
+    @field_validator("signing_public_keys")
+    @classmethod
+    def _pem(cls, value: list[str]) -> list[str]:
+        for key in value:
+            body = key.strip()
+            if not (body.startswith("-----BEGIN PUBLIC KEY-----") and body.endswith("-----END PUBLIC KEY-----")):
+                raise ValueError("each key must be a PEM public key (-----BEGIN PUBLIC KEY-----), never a private key")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> ContentConfig:
+        if self.deep_archive_after_days <= self.archive_after_days:
+            raise ValueError("deep_archive_after_days must be later than archive_after_days")
+        # Glacier bills 90 days at least: expiring sooner than that after archiving costs more than keeping.
+        if self.noncurrent_expire_after_days < self.noncurrent_archive_after_days + 90:
+            raise ValueError("noncurrent_expire_after_days must be at least 90 days after noncurrent_archive_after_days")
+        return self
+
+
 class DatabaseConfig(_Model):
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     allocated_storage_gib: int = Field(ge=20, le=65536)
@@ -135,6 +168,7 @@ class EnvironmentConfig(_Model):
     alert_emails: list[str] = Field(min_length=1)
     monthly_budget_usd: PositiveInt
     compute: ComputeConfig
+    content: ContentConfig
     database: DatabaseConfig
     cache: CacheConfig
     observability: ObservabilityConfig

@@ -141,13 +141,15 @@ class SecureBucket(Construct):
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
             provider=provider,
         )
-        S3BucketPolicy(
+        self._statements: list[Statement] = [
+            deny_insecure_transport(self.bucket.arn, f"{self.bucket.arn}/*"),
+            *config.extra_policy_statements,
+        ]
+        self.policy = S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,
-            policy=policy_document(
-                [deny_insecure_transport(self.bucket.arn, f"{self.bucket.arn}/*"), *config.extra_policy_statements]
-            ),
+            policy=policy_document(self._statements),
             # A policy put before the public-access block may be refused as public.
             depends_on=[self.public_access_block],
             provider=provider,
@@ -187,6 +189,11 @@ class SecureBucket(Construct):
             )
         if replication:
             self._replicate(replication, provider)
+
+    def allow(self, statement: Statement) -> None:
+        """Add a policy statement for a reader that exists only after the bucket (a distribution)."""
+        self._statements.append(statement)
+        self.policy.policy = policy_document(self._statements)
 
     def _replicate(self, replication: Replication, provider: AwsProvider | None) -> None:
         destination = replication.destination

@@ -12,6 +12,8 @@ from constructs import Construct
 from environments.config import PROJECT, EnvironmentConfig
 from modules.alerts import Alerts, AlertsConfig
 from modules.cost import CostConfig, CostControls
+from modules.cdn import Behavior, ContentDelivery, ContentDeliveryConfig, Distribution, DistributionConfig, S3Origin
+from modules.content_storage import ContentStorage, ContentStorageConfig
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
@@ -64,6 +66,51 @@ class EnvironmentStack(PlatformStack):
         # -- data (R2, R3, R11.4) --
 
         # -- compute, content and CDN (R1, R4) --
+        content = ContentStorage(
+            self,
+            "storage",
+            ContentStorageConfig(
+                names=names,
+                account_id=config.account_id,
+                content_kms_key_arn=keys.content.arn,
+                replica_kms_key_arn=keys.replica.arn,
+                upload_origins=[f"https://{config.domain}", f"https://www.{config.domain}"],
+                archive_after_days=config.content.archive_after_days,
+                deep_archive_after_days=config.content.deep_archive_after_days,
+                recordings_archive_after_days=config.content.recordings_archive_after_days,
+                noncurrent_archive_after_days=config.content.noncurrent_archive_after_days,
+                noncurrent_expire_after_days=config.content.noncurrent_expire_after_days,
+                log_retention_days=config.content.log_retention_days,
+                prevent_destroy=config.is_prod,
+            ),
+            replica_provider=providers.replica,
+        )
+        cdn = ContentDelivery(
+            self,
+            "cdn",
+            ContentDeliveryConfig(
+                names=names,
+                account_id=config.account_id,
+                origin_shield_region=config.region,
+                signing_public_keys=config.content.signing_public_keys,
+                log_bucket=content.log_bucket,
+                price_class=config.content.cdn_price_class,
+            ),
+            us_east_1=providers.us_east_1,
+        )
+        media_cdn = Distribution(
+            self,
+            "media_cdn",
+            DistributionConfig(
+                name="media",
+                comment="user content, through signed URLs only",
+                origins=[S3Origin("content", content.content_bucket, failover=content.content_replica)],
+                default_behavior=Behavior(origin_id="content", cache_policy_id=cdn.media_cache_policy_id, signed=True),
+                aliases=[f"cdn.{config.domain}"],
+            ),
+            cdn,
+        )
+        keys.replica.allow(media_cdn.decrypt_statement())  # the failover origin is encrypted in the replica region
 
         # -- streaming (R5) --
 
