@@ -233,7 +233,7 @@ class ContentStorage(Construct):
             self,
             f"{id}_intelligent_tiering",
             bucket=bucket.bucket.id,
-            name="archive-unread",
+            name=self.config.names("archive-unread", id),
             status="Enabled",
             tiering=[
                 S3BucketIntelligentTieringConfigurationTiering(

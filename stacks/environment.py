@@ -11,9 +11,9 @@ from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
 from modules.alerts import Alerts, AlertsConfig
-from modules.cost import CostConfig, CostControls
 from modules.cdn import Behavior, ContentDelivery, ContentDeliveryConfig, Distribution, DistributionConfig, S3Origin
 from modules.content_storage import ContentStorage, ContentStorageConfig
+from modules.cost import CostConfig, CostControls
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
