@@ -26,9 +26,11 @@ class EncryptionKeysConfig:
 
 
 class EncryptionKeys(Construct):
-    """Exposes one `KmsKey` per data class, and `replica_content` in the second region."""
+    """Exposes one `KmsKey` per data class, `replica` in the second region, and `edge_logs` in us-east-1
+    (the `logs` key itself when the primary region is us-east-1)."""
 
-    def __init__(self, scope: Construct, id: str, config: EncryptionKeysConfig, replica_provider: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: EncryptionKeysConfig, replica_provider: AwsProvider,
+                 us_east_1_provider: AwsProvider) -> None:
         super().__init__(scope, id)
         region, account = config.region, config.account_id
         same_account = {"StringEquals": {"aws:SourceAccount": account}}
@@ -53,16 +55,23 @@ class EncryptionKeys(Construct):
         self.cache = key("cache", "ElastiCache data at rest and snapshots")
         self.content = key("content", "user content, static assets, recordings and VOD in S3",
                            services=("cloudfront.amazonaws.com",))
-        self.logs = key("logs", "CloudWatch Logs, flow logs and CloudTrail",
-                        services=(f"logs.{region}.amazonaws.com", "cloudtrail.amazonaws.com", "delivery.logs.amazonaws.com"),
-                        conditions={
-                            f"logs.{region}.amazonaws.com": {
-                                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:*"}
-                            },
-                            "cloudtrail.amazonaws.com": {
-                                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}
-                            },
-                        })
+        def logs_key(name: str, logs_region: str, provider: AwsProvider | None = None) -> KmsKey:
+            return key(name, f"CloudWatch Logs, flow logs and CloudTrail in {logs_region}",
+                       services=(f"logs.{logs_region}.amazonaws.com", "cloudtrail.amazonaws.com",
+                                 "delivery.logs.amazonaws.com"),
+                       provider=provider,
+                       conditions={
+                           f"logs.{logs_region}.amazonaws.com": {
+                               "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{logs_region}:{account}:*"}
+                           },
+                           "cloudtrail.amazonaws.com": {
+                               "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"}
+                           },
+                       })
+
+        self.logs = logs_key("logs", region)
+        # CloudFront's WAF logs and Route 53 query logs can only go to log groups in us-east-1.
+        self.edge_logs = self.logs if region == "us-east-1" else logs_key("edge_logs", "us-east-1", us_east_1_provider)
         self.secrets = key("secrets", "Secrets Manager secrets and SSM parameters")
         self.backups = key("backups", "AWS Backup vault", services=("backup.amazonaws.com",))
         self.pipeline = key("pipeline", "CodePipeline artifacts, CodeBuild and ECR images",

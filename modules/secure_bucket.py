@@ -26,6 +26,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -62,6 +67,8 @@ class SecureBucketConfig:
     log_bucket: str | None = None
     prevent_destroy: bool = False
     force_destroy: bool = False
+    # Write-once: every new object is locked this many days (governance mode). Only at creation.
+    object_lock_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class Replication:
 
 
 class SecureBucket(Construct):
-    """Exposes `bucket` (the S3Bucket), `name`, `arn` and `regional_domain_name`."""
+    """Exposes `bucket` (the S3Bucket), `name`, `arn`, `regional_domain_name` and `policy`."""
 
     def __init__(
         self,
@@ -91,6 +98,7 @@ class SecureBucket(Construct):
             "bucket",
             bucket=config.name,
             force_destroy=config.force_destroy,
+            object_lock_enabled=True if config.object_lock_days is not None else None,
             provider=provider,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if config.prevent_destroy else None,
         )
@@ -105,6 +113,19 @@ class SecureBucket(Construct):
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
             provider=provider,
         )
+        if config.object_lock_days is not None:
+            S3BucketObjectLockConfigurationA(
+                self,
+                "object_lock",
+                bucket=self.bucket.id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode="GOVERNANCE", days=config.object_lock_days
+                    )
+                ),
+                depends_on=[self.versioning],
+                provider=provider,
+            )
         by_default = (
             S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                 sse_algorithm="aws:kms", kms_master_key_id=config.kms_key_arn
