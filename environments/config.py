@@ -154,6 +154,37 @@ class DeliveryConfig(_Model):
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     release_branch: str = Field(min_length=1)
 
+class SecurityConfig(_Model):
+    """The network edge and audit settings (R6.1, R6.5) and how long deleted secrets are recoverable."""
+
+    # Requests one client IP may make in any 5 minutes before WAF blocks it (WAF's floor is 10).
+    waf_rate_limit_per_ip: int = Field(ge=100, le=2_000_000_000)
+    # CloudTrail files are locked (object lock, governance) and kept this long, then expire.
+    audit_log_retention_days: int = Field(ge=30, le=3650)
+    # 0 deletes at once (dev re-creates freely); otherwise Secrets Manager's 7-30 days.
+    secret_recovery_window_days: int = Field(ge=0, le=30)
+
+    @field_validator("secret_recovery_window_days")
+    @classmethod
+    def _recovery_window(cls, value: int) -> int:
+        if 0 < value < 7:
+            raise ValueError(f"{value} is neither 0 (delete at once) nor Secrets Manager's 7-30 days")
+        return value
+
+
+NameServers = Annotated[list[Annotated[str, Field(pattern=r"^ns-\d+\.awsdns-\d+\.(com|net|org|co\.uk)\.?$")]],
+                        Field(min_length=4, max_length=4)]
+
+
+class DnsConfig(_Model):
+    """Subzones delegated from this environment's zone: full name -> its four Route 53 name servers.
+
+    The name servers come out of the subzone's stack (`name_servers` output) after its first apply
+    (docs/dns-delegation.md); delegating through this file keeps the NS records in code and reviewed.
+    """
+
+    delegations: dict[str, NameServers] = Field(default_factory=dict)
+
 
 class EnvironmentConfig(_Model):
     name: EnvironmentName
@@ -173,6 +204,9 @@ class EnvironmentConfig(_Model):
     cache: CacheConfig
     observability: ObservabilityConfig
     delivery: DeliveryConfig | None = None
+
+    security: SecurityConfig
+    dns: DnsConfig = Field(default_factory=DnsConfig)
 
     @field_validator("region", "replica_region")
     @classmethod
@@ -211,6 +245,9 @@ class EnvironmentConfig(_Model):
 
     @model_validator(mode="after")
     def _environment_rules(self) -> EnvironmentConfig:
+        for subzone in self.dns.delegations:
+            if not subzone.endswith(f".{self.domain}"):
+                raise ValueError(f"dns.delegations: {subzone} is not a subdomain of {self.domain}")
         if self.replica_region == self.region:
             raise ValueError("replica_region: must differ from region")
         if self.name in ("staging", "prod"):

@@ -51,6 +51,12 @@ BAD_CONFIGS = [
     ("prod", "availability_zones", 2, "availability_zones: prod spans 3 zones"),
     ("dev", "database.instance_class", "r7g.large", "database.instance_class"),
     ("dev", "colour", "blue", "colour"),  # a typo'd key is refused, not ignored
+    ("prod", "security.secret_recovery_window_days", 3, "neither 0 (delete at once) nor Secrets Manager's 7-30 days"),
+    ("dev", "security.waf_rate_limit_per_ip", 10, "security.waf_rate_limit_per_ip"),
+    ("prod", "dns.delegations", {"staging.example.com": ["ns-1.awsdns-01.org", "ns-2.awsdns-02.net",
+                                                          "ns-3.awsdns-03.com", "ns-4.awsdns-04.co.uk"]},
+     "dns.delegations: staging.example.com is not a subdomain of directfanz.io"),
+    ("prod", "dns.delegations", {"staging.directfanz.io": ["ns-1.awsdns-01.org"]}, "dns.delegations"),
 ]
 
 
