@@ -204,7 +204,6 @@ class EnvironmentConfig(_Model):
     cache: CacheConfig
     observability: ObservabilityConfig
     delivery: DeliveryConfig | None = None
-
     security: SecurityConfig
     dns: DnsConfig = Field(default_factory=DnsConfig)
 

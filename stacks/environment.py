@@ -11,16 +11,21 @@ from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
 from modules.alerts import Alerts, AlertsConfig
+from modules.app_secrets import AppSecrets, AppSecretsConfig
+from modules.audit_trail import AuditTrail, AuditTrailConfig
 from modules.cdn import Behavior, ContentDelivery, ContentDeliveryConfig, Distribution, DistributionConfig, S3Origin
+from modules.certificates import Certificates, CertificatesConfig
 from modules.content_storage import ContentStorage, ContentStorageConfig
 from modules.cost import CostConfig, CostControls
+from modules.dns import SERVICE_HOSTS, Dns, DnsConfig
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
-from modules.security_groups import SecurityGroups, SecurityGroupsConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.remote_state import StateStore, use_remote_state
+from modules.security_groups import SecurityGroups, SecurityGroupsConfig
 from modules.tracing import Tracing, TracingConfig
+from modules.waf import Waf, WafConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
 
@@ -49,6 +54,7 @@ class EnvironmentStack(PlatformStack):
             EncryptionKeysConfig(names=names, account_id=config.account_id, region=config.region,
                                  replica_region=config.replica_region),
             replica_provider=providers.replica,
+            us_east_1_provider=providers.us_east_1,
         )
         network = Network(
             self,
@@ -61,6 +67,40 @@ class EnvironmentStack(PlatformStack):
             "security_groups",
             SecurityGroupsConfig(names=names, vpc_id=network.vpc_id,
                                  endpoints_security_group_id=network.endpoints_security_group_id),
+        )
+        waf = Waf(
+            self,
+            "waf",
+            WafConfig(names=names, rate_limit_per_ip=config.security.waf_rate_limit_per_ip,
+                      regional_logs_kms_key_arn=keys.logs.arn, cloudfront_logs_kms_key_arn=keys.edge_logs.arn),
+            us_east_1=providers.us_east_1,
+        )
+        AuditTrail(
+            self,
+            "audit",
+            AuditTrailConfig(names=names, account_id=config.account_id, region=config.region,
+                             retention_days=config.security.audit_log_retention_days),
+            logs_key=keys.logs,
+        )
+        dns = Dns(
+            self,
+            "dns",
+            DnsConfig(names=names, domain=config.domain, account_id=config.account_id,
+                      delegations=config.dns.delegations, query_logs_kms_key_arn=keys.edge_logs.arn),
+            us_east_1=providers.us_east_1,
+        )
+        certificates = Certificates(
+            self,
+            "certificates",
+            CertificatesConfig(domain=config.domain, alternative_names=[dns.fqdn(host) for host in SERVICE_HOSTS],
+                               zone_id=dns.zone_id),
+            us_east_1=providers.us_east_1,
+        )
+        app_secrets = AppSecrets(
+            self,
+            "app_secrets",
+            AppSecretsConfig(names=names, kms_key_arn=keys.secrets.arn,
+                             recovery_window_days=config.security.secret_recovery_window_days),
         )
 
         # -- data (R2, R3, R11.4) --

@@ -1,0 +1,98 @@
+"""Domain and DNS (R9): the Route 53 zone of each environment, CAA, DNSSEC, query logs, delegation, records."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modules.dns import AMAZON_CAA_DOMAINS
+from tests.stack_json import StackJson, ref
+
+ZONE = ref("aws_route53_zone", "dns_zone", "zone_id")
+
+
+@pytest.mark.requirement("R9.1", "R9.2")
+def test_each_environment_hosts_its_domain_in_route53_and_publishes_its_name_servers(env: StackJson, configs) -> None:
+    domain = configs[env.name].domain
+    assert domain == {"prod": "directfanz.io"}.get(env.name, f"{env.name}.directfanz.io")
+    zones = env.resources("aws_route53_zone")
+    assert list(zones) == ["dns_zone"]
+    zone = zones["dns_zone"]
+    assert zone["name"] == domain
+    assert "vpc" not in zone  # public zone
+    assert zone["lifecycle"]["prevent_destroy"] is True  # a new zone means new name servers at the registrar
+    assert env.outputs["dns_name_servers"]["value"] == ref("aws_route53_zone", "dns_zone", "name_servers")
+    for body in env.resources("aws_route53_record").values():
+        assert body["zone_id"] == ZONE
+
+
+@pytest.mark.requirement("R9.2", "R9.5")
+def test_caa_lets_amazon_issue_for_the_domain(env: StackJson, configs) -> None:
+    caa = [body for body in env.resources("aws_route53_record").values() if body["type"] == "CAA"]
+    assert len(caa) == 1
+    (record,) = caa
+    assert record["name"] == configs[env.name].domain
+    issuers = {value.split('"')[1] for value in record["records"] if ' issue ' in f" {value} "}
+    assert issuers == set(AMAZON_CAA_DOMAINS) == {"amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"}
+    # No issuewild or other tag may narrow what Amazon may issue.
+    assert all(value.startswith("0 issue ") for value in record["records"])
+
+
+@pytest.mark.requirement("R9.1", "R9.2")
+def test_apex_is_never_a_cname_and_apex_and_www_are_alias_records(env: StackJson, configs) -> None:
+    domain = configs[env.name].domain
+    for logical_id, body in env.resources("aws_route53_record").items():
+        name = body["name"]
+        if name in (domain, f"www.{domain}"):
+            assert body["type"] != "CNAME", f"{logical_id}: a CNAME at {name}"
+            if body["type"] in ("A", "AAAA"):
+                assert "alias" in body and "records" not in body, f"{logical_id}: {name} must be an alias"
+
+
+@pytest.mark.requirement("R9.1")
+def test_zone_is_signed_with_dnssec_by_a_kms_key_in_us_east_1(env: StackJson) -> None:
+    key = env.resource("aws_kms_key", "dns_signing_key")
+    assert key["provider"] == "aws.us_east_1"
+    assert key["customer_master_key_spec"] == "ECC_NIST_P256" and key["key_usage"] == "SIGN_VERIFY"
+    assert key["lifecycle"]["prevent_destroy"] is True
+    policy = json.loads(key["policy"])["Statement"]
+    route53 = [s for s in policy if s["Principal"] == {"Service": "dnssec-route53.amazonaws.com"}]
+    assert route53 and all("Condition" in s for s in route53)
+    signing = env.resource("aws_route53_key_signing_key", "dns_key_signing_key")
+    assert signing["hosted_zone_id"] == ref("aws_route53_zone", "dns_zone", "id")
+    assert signing["key_management_service_arn"] == ref("aws_kms_key", "dns_signing_key", "arn")
+    dnssec = env.resource("aws_route53_hosted_zone_dnssec", "dns_dnssec")
+    assert dnssec["signing_status"] == "SIGNING"
+    assert dnssec["hosted_zone_id"] == ref("aws_route53_key_signing_key", "dns_key_signing_key", "hosted_zone_id")
+
+
+@pytest.mark.requirement("R9.1")
+def test_queries_are_logged_to_an_encrypted_group_in_us_east_1(env: StackJson, configs) -> None:
+    query_log = env.resource("aws_route53_query_log", "dns_query_log")
+    assert query_log["zone_id"] == ZONE
+    group = env.resource("aws_cloudwatch_log_group", "dns_query_log_group")
+    assert query_log["cloudwatch_log_group_arn"] == ref("aws_cloudwatch_log_group", "dns_query_log_group", "arn")
+    assert group["provider"] == "aws.us_east_1"  # Route 53 writes query logs to us-east-1 only
+    assert group["name"] == f"/aws/route53/{configs[env.name].domain}"
+    assert group["kms_key_id"].startswith("${aws_kms_key.")
+    policy = env.resource("aws_cloudwatch_log_resource_policy", "dns_query_log_policy")
+    assert policy["provider"] == "aws.us_east_1"
+    (statement,) = json.loads(policy["policy_document"])["Statement"]
+    assert statement["Principal"] == {"Service": "route53.amazonaws.com"}
+    assert statement["Resource"] == ref("aws_cloudwatch_log_group", "dns_query_log_group", "arn") + ":*"
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == configs[env.name].account_id
+    assert query_log["depends_on"] == ["aws_cloudwatch_log_resource_policy.dns_query_log_policy"]
+
+
+@pytest.mark.requirement("R9.2")
+def test_subzones_are_delegated_by_ns_records_from_config(env: StackJson, configs) -> None:
+    config = configs[env.name]
+    ns = {body["name"]: body for body in env.resources("aws_route53_record").values() if body["type"] == "NS"}
+    assert set(ns) == set(config.dns.delegations)
+    for subzone, body in ns.items():
+        assert body["records"] == list(config.dns.delegations[subzone])
+        assert body["ttl"] == 172800
+    # Every other environment's domain is a subdomain of prod's, so prod's zone can delegate it.
+    for other in configs.values():
+        assert other.domain == configs["prod"].domain or other.domain.endswith("." + configs["prod"].domain)
