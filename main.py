@@ -1,4 +1,4 @@
-"""Synthesize every DirectFanz stack: `state`, then one per environment.
+"""Synthesize every DirectFanz stack: `state`, one per environment, then `delivery`.
 
     python main.py          # or: cdktf synth
 
@@ -19,6 +19,7 @@ from cdktf import App
 
 from environments import ConfigError, EnvironmentConfig, load_environments
 from environments.config import ENVIRONMENTS_DIR
+from stacks.delivery import DeliveryStack
 from stacks.environment import EnvironmentStack
 from stacks.state import StateStack
 
@@ -29,6 +30,8 @@ def build_app(configs: list[EnvironmentConfig], outdir: str = "cdktf.out") -> Ap
     state = StateStack(app, prod)
     for config in configs:
         EnvironmentStack(app, config, state.store)
+    staging = next(config for config in configs if config.name == "staging")
+    DeliveryStack(app, staging, prod, state.store)
     return app
 
 

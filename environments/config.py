@@ -153,6 +153,9 @@ class DeliveryConfig(_Model):
     # The application's GitHub repository, owner/name.
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     release_branch: str = Field(min_length=1)
+    # Where the build uploads source maps (R7.7); the token itself is a secret, set once by an operator.
+    sentry_org: str = Field(min_length=1)
+    sentry_project: str = Field(min_length=1)
 
 class SecurityConfig(_Model):
     """The network edge and audit settings (R6.1, R6.5) and how long deleted secrets are recoverable."""

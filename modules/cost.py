@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.ce_anomaly_subscription import (
     CeAnomalySubscriptionThresholdExpression,
     CeAnomalySubscriptionThresholdExpressionDimension,
 )
+from cdktf_cdktf_provider_aws.ce_cost_allocation_tag import CeCostAllocationTag
 from constructs import Construct
 
 
@@ -102,3 +103,17 @@ class CostControls(Construct):
                 )
             ),
         )
+
+
+class CostAllocationTags(Construct):
+    """Activates tag keys for cost allocation (R10.7): an account-wide billing setting.
+
+    AWS activates only keys it has already seen on a resource (up to a day after
+    the first tagged resource appears), so the stack that holds this is applied
+    after the environments; a first apply in a new account may need a re-run.
+    """
+
+    def __init__(self, scope: Construct, id: str, keys: Sequence[str]) -> None:
+        super().__init__(scope, id)
+        for key in keys:
+            CeCostAllocationTag(self, key.lower(), tag_key=key, status="Active")

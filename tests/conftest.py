@@ -15,7 +15,7 @@ from environments.config import ENVIRONMENT_NAMES  # noqa: E402
 from tests.stack_json import StackJson  # noqa: E402
 from tools.checkov_gate import GateResult, gate  # noqa: E402
 
-STACK_NAMES = ("state", *ENVIRONMENT_NAMES)
+STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery")
 
 
 def synthesize(outdir: Path) -> Path:

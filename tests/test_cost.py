@@ -128,3 +128,12 @@ def test_bad_observability_config_is_rejected_with_one_line(name: str, field: st
         parse_environment(name, _set(_raw(name), field, value))
     message = str(raised.value)
     assert "\n" not in message and message.startswith(f"environment {name!r}: ") and expected in message
+
+
+@pytest.mark.requirement("R10.7")
+def test_the_cost_allocation_tags_are_activated_once_for_the_account(stacks: dict[str, StackJson]) -> None:
+    activated = {tag["tag_key"]: tag["status"] for tag in stacks["delivery"].resources("aws_ce_cost_allocation_tag").values()}
+    assert activated == {key: "Active" for key in COST_ALLOCATION_TAG_KEYS}
+    for name in STACK_NAMES:
+        if name != "delivery":
+            assert not stacks[name].resources("aws_ce_cost_allocation_tag"), name

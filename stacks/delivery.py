@@ -1,0 +1,95 @@
+"""The `delivery` stack: what the account shares across environments.
+
+- The release pipeline (R8): one for the account, because a release moves
+  through staging into production; it belongs to neither environment's stack
+  (docs/decisions/0007-one-release-pipeline-in-a-delivery-stack.md), and so the
+  environments keep the same shape.
+- Activation of the cost-allocation tags (R10.7), an account-wide setting.
+
+Applied after the environments: it deploys into their ECS services, and AWS
+activates only tag keys it has already seen on resources.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from environments.config import PROJECT, EnvironmentConfig
+from modules.alerts import Alerts, AlertsConfig
+from modules.canaries import public_endpoints
+from modules.cost import CostAllocationTags
+from modules.kms_key import KmsKey, KmsKeyConfig
+from modules.naming import Names
+from modules.pipeline import IMAGES, DeployTarget, Pipeline, PipelineConfig
+from modules.providers import Providers, ProvidersConfig
+from modules.remote_state import StateStore, use_remote_state
+from stacks.base import PlatformStack
+from stacks.tags import COST_ALLOCATION_TAG_KEYS, cost_tags
+
+
+def deploy_target(config: EnvironmentConfig) -> DeployTarget:
+    """An environment's ECS services and ECR repositories, by the names its stack gives them."""
+    names = Names(PROJECT, config.name)
+    registry = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com"
+    return DeployTarget(
+        environment=config.name,
+        cluster_name=names("cluster"),
+        services={image: names(image) for image in IMAGES},
+        containers={image: image for image in IMAGES},
+        repository_urls={image: f"{registry}/{names(image)}" for image in IMAGES},
+        role_name_prefix=f"{names.prefix}-",
+        smoke_urls=tuple(endpoint.url for endpoint in public_endpoints(config.domain)),
+    )
+
+
+class DeliveryStack(PlatformStack):
+    def __init__(self, scope: Construct, staging: EnvironmentConfig, prod: EnvironmentConfig, state: StateStore) -> None:
+        super().__init__(scope, "delivery")
+        assert prod.delivery is not None  # the config refuses a prod without it
+        names = Names(PROJECT, "delivery")
+        use_remote_state(self, state, key="delivery/terraform.tfstate")
+        Providers(
+            self,
+            "providers",
+            ProvidersConfig(account_id=prod.account_id, region=prod.region, replica_region=prod.replica_region,
+                            tags=cost_tags(prod, environment="shared")),
+        )
+        key = KmsKey(
+            self,
+            "key",
+            KmsKeyConfig(
+                alias=names("pipeline"),
+                description=f"{names.prefix}: pipeline artifacts, build logs, approval notices, the Sentry token",
+                account_id=prod.account_id,
+                service_principals={
+                    f"logs.{prod.region}.amazonaws.com": {
+                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{prod.region}:{prod.account_id}:*"}
+                    },
+                    "sns.amazonaws.com": {"StringEquals": {"aws:SourceAccount": prod.account_id}},
+                },
+            ),
+        )
+        approvals = Alerts(
+            self,
+            "approvals",
+            AlertsConfig(name=names("approvals"), account_id=prod.account_id, kms_key_arn=key.arn,
+                         emails=tuple(prod.alert_emails)),
+        )
+        self.pipeline = Pipeline(
+            self,
+            "pipeline",
+            PipelineConfig(
+                names=names,
+                account_id=prod.account_id,
+                region=prod.region,
+                repository=prod.delivery.repository,
+                release_branch=prod.delivery.release_branch,
+                kms_key_arn=key.arn,
+                approval_topic_arn=approvals.topic_arn,
+                staging=deploy_target(staging),
+                production=deploy_target(prod),
+                sentry_org=prod.delivery.sentry_org,
+                sentry_project=prod.delivery.sentry_project,
+            ),
+        )
+        CostAllocationTags(self, "cost_allocation_tags", COST_ALLOCATION_TAG_KEYS)
