@@ -42,6 +42,7 @@ ZONE_LETTERS = "abc"
 @dataclass(frozen=True)
 class NetworkConfig:
     names: Names
+    account_id: str
     region: str
     cidr: ipaddress.IPv4Network
     zones: int
@@ -143,7 +144,11 @@ class Network(Construct):
         self.flow_log_group = log_group(self, "flow_log_group", f"/directfanz/{names.environment}/vpc-flow-logs",
                                         config.logs_kms_key_arn)
         flow_role = IamRole(self, "flow_log_role", name=names("vpc-flow-logs"),
-                            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com"))
+                            # Scoped to this account's flow logs (confused deputy).
+                            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", conditions={
+                                "StringEquals": {"aws:SourceAccount": config.account_id},
+                                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{config.region}:{config.account_id}:vpc-flow-log/*"},
+                            }))
         IamRolePolicy(self, "flow_log_policy", role=flow_role.id, policy=policy_document([{
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
