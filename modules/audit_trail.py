@@ -35,6 +35,7 @@ class AuditTrailConfig:
     account_id: str
     region: str
     retention_days: int
+    access_log_bucket: str  # S3 server access logs of the trail's bucket (same region, SSE-S3)
 
 
 class AuditTrail(Construct):
@@ -67,6 +68,7 @@ class AuditTrail(Construct):
                 name=bucket_name,
                 kms_key_arn=logs_key.arn,
                 object_lock_days=config.retention_days,
+                log_bucket=config.access_log_bucket,
                 noncurrent_version_days=1,  # an expired file's last version goes the day after
                 extra_lifecycle_rules=[
                     S3BucketLifecycleConfigurationRule(
