@@ -17,7 +17,7 @@ from modules.cdn import Behavior, ContentDelivery, ContentDeliveryConfig, Distri
 from modules.certificates import Certificates, CertificatesConfig
 from modules.content_storage import ContentStorage, ContentStorageConfig
 from modules.cost import CostConfig, CostControls
-from modules.dns import SERVICE_HOSTS, Dns, DnsConfig
+from modules.dns import SERVICE_HOSTS, AliasTarget, Dns, DnsConfig
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
@@ -59,8 +59,8 @@ class EnvironmentStack(PlatformStack):
         network = Network(
             self,
             "network",
-            NetworkConfig(names=names, region=config.region, cidr=config.vpc_cidr, zones=config.availability_zones,
-                          nat_per_zone=config.is_prod, logs_kms_key_arn=keys.logs.arn),
+            NetworkConfig(names=names, account_id=config.account_id, region=config.region, cidr=config.vpc_cidr,
+                          zones=config.availability_zones, nat_per_zone=config.is_prod, logs_kms_key_arn=keys.logs.arn),
         )
         security_groups = SecurityGroups(
             self,
@@ -74,13 +74,6 @@ class EnvironmentStack(PlatformStack):
             WafConfig(names=names, rate_limit_per_ip=config.security.waf_rate_limit_per_ip,
                       regional_logs_kms_key_arn=keys.logs.arn, cloudfront_logs_kms_key_arn=keys.edge_logs.arn),
             us_east_1=providers.us_east_1,
-        )
-        AuditTrail(
-            self,
-            "audit",
-            AuditTrailConfig(names=names, account_id=config.account_id, region=config.region,
-                             retention_days=config.security.audit_log_retention_days),
-            logs_key=keys.logs,
         )
         dns = Dns(
             self,
@@ -135,6 +128,8 @@ class EnvironmentStack(PlatformStack):
                 signing_public_keys=config.content.signing_public_keys,
                 log_bucket=content.log_bucket,
                 price_class=config.content.cdn_price_class,
+                certificate_arn=certificates.cloudfront_certificate_arn,
+                web_acl_arn=waf.cloudfront_web_acl_arn,
             ),
             us_east_1=providers.us_east_1,
         )
@@ -146,15 +141,25 @@ class EnvironmentStack(PlatformStack):
                 comment="user content, through signed URLs only",
                 origins=[S3Origin("content", content.content_bucket, failover=content.content_replica)],
                 default_behavior=Behavior(origin_id="content", cache_policy_id=cdn.media_cache_policy_id, signed=True),
-                aliases=[f"cdn.{config.domain}"],
+                aliases=[dns.fqdn("media")],
             ),
             cdn,
         )
         keys.replica.allow(media_cdn.decrypt_statement())  # the failover origin is encrypted in the replica region
+        dns.alias("media", AliasTarget(media_cdn.domain_name, media_cdn.hosted_zone_id, ipv6=True))
 
         # -- streaming (R5) --
 
         # -- observability, delivery and cost (R7, R8, R10.5) --
+        # The audit trail (R6.5) records reads of its bucket in the content tier's access-log bucket.
+        AuditTrail(
+            self,
+            "audit",
+            AuditTrailConfig(names=names, account_id=config.account_id, region=config.region,
+                             retention_days=config.security.audit_log_retention_days,
+                             access_log_bucket=content.log_bucket.name),
+            logs_key=keys.logs,
+        )
         observability = config.observability
         alerts = Alerts(
             self,

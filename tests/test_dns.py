@@ -96,3 +96,22 @@ def test_subzones_are_delegated_by_ns_records_from_config(env: StackJson, config
     # Every other environment's domain is a subdomain of prod's, so prod's zone can delegate it.
     for other in configs.values():
         assert other.domain == configs["prod"].domain or other.domain.endswith("." + configs["prod"].domain)
+
+
+@pytest.mark.requirement("R9.4")
+def test_media_answers_with_an_alias_to_its_distribution_which_serves_that_name(env: StackJson, configs) -> None:
+    domain = configs[env.name].domain
+    records = {body["type"]: body for body in env.resources("aws_route53_record").values()
+               if body["name"] == f"media.{domain}"}
+    assert set(records) == {"A", "AAAA"}  # the distribution is IPv6-enabled
+    distribution = ref("aws_cloudfront_distribution", "media_cdn_distribution", "domain_name")
+    for record in records.values():
+        assert record["alias"]["name"] == distribution
+        assert record["alias"]["zone_id"] == ref("aws_cloudfront_distribution", "media_cdn_distribution", "hosted_zone_id")
+    served = env.resource("aws_cloudfront_distribution", "media_cdn_distribution")
+    assert served["aliases"] == [f"media.{domain}"]
+    certificate = served["viewer_certificate"]
+    assert certificate["acm_certificate_arn"] == ref("aws_acm_certificate_validation", "certificates_cloudfront_issued",
+                                                     "certificate_arn")
+    assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert served["web_acl_id"] == ref("aws_wafv2_web_acl", "waf_cloudfront_acl", "arn")

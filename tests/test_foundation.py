@@ -92,13 +92,15 @@ def test_physical_names_are_scoped_and_fit_aws_limits() -> None:
 
 
 def test_no_two_environments_share_a_physical_name(stacks: dict[str, StackJson]) -> None:
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, ...], str] = {}
     for stack in stacks.values():
         for resource_type, logical_id, body in stack.all_resources():
             for attribute in ("name", "bucket", "function_name", "cluster_identifier", "identifier", "replication_group_id"):
                 value = body.get(attribute)
                 if isinstance(value, str) and "${" not in value:
-                    key = (resource_type, value)
+                    # A DNS record is one name, type and routing set identifier (A and AAAA share the name).
+                    key = (resource_type, value, *([body["type"], body.get("set_identifier", "")]
+                                                   if resource_type == "aws_route53_record" else []))
                     assert key not in seen, f"{resource_type} {value!r} in {seen.get(key)} and {stack.name}"
                     seen[key] = stack.name
 

@@ -407,3 +407,12 @@ def test_app_secrets_live_under_the_environment_path_encrypted_with_the_secrets_
     versions = [body for body in env.resources("aws_secretsmanager_secret_version").values()
                 if "app_secrets_" in body["secret_id"]]
     assert versions == []
+
+
+@pytest.mark.requirement("R6.3")
+def test_service_roles_are_scoped_to_this_account_against_confused_deputies(env: StackJson, configs) -> None:
+    account = configs[env.name].account_id
+    for logical_id in ("network_flow_log_role", "audit_logs_role"):
+        (statement,) = statements(env.resource("aws_iam_role", logical_id)["assume_role_policy"])
+        condition = json.dumps(statement["Condition"])
+        assert account in condition, logical_id
