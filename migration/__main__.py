@@ -1,0 +1,3 @@
+from migration.cli import main
+
+raise SystemExit(main())

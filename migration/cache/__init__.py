@@ -1,0 +1,1 @@
+"""Redis cache: rebuild from PostgreSQL and cluster-mode compatibility check."""

@@ -1,0 +1,122 @@
+"""Command line: `python -m migration …` (or the `directfanz-migrate` entry point)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import botocore.exceptions
+import psycopg
+import redis
+
+from migration.errors import MigrationError
+from migration.events import console
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except MigrationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (psycopg.Error, redis.RedisError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        print(f"error: {type(error).__name__}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="migration", description="DirectFanz data migration to AWS (R11)")
+    areas = root.add_subparsers(required=True, metavar="AREA")
+    _pg(areas.add_parser("pg", help="PostgreSQL: run, status, rollback, verify").add_subparsers(required=True, metavar="COMMAND"))
+    fixture = areas.add_parser("fixture", help="create a platform-shaped database (tests, benchmarks, rehearsals)")
+    fixture.add_argument("--dsn", required=True)
+    fixture.add_argument("--scale", type=int, default=100)
+    fixture.set_defaults(handler=_fixture)
+    return root
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------------------
+
+def _pg(commands) -> None:
+    from migration.pg.state import PHASES
+
+    def common(command, source=True):
+        command.add_argument("name", help="run name")
+        if source:
+            command.add_argument("--source", required=True, help="source PostgreSQL URL (only read)")
+        command.add_argument("--target", required=True, help="target PostgreSQL URL (holds the run state)")
+        command.add_argument("--workdir", type=Path, default=Path("migration-runs"), help="event log and report directory")
+        command.add_argument("--workers", type=int, default=4, help="parallel COPY streams")
+        command.add_argument("--chunk-rows", type=int, default=50_000)
+
+    run = commands.add_parser("run", help="run or resume the phases up to --until")
+    common(run)
+    run.add_argument("--until", choices=PHASES, default="verify")
+    run.set_defaults(handler=_pg_run)
+    status = commands.add_parser("status", help="where a run is")
+    common(status, source=False)
+    status.set_defaults(handler=_pg_status)
+    rollback = commands.add_parser("rollback", help="undo a run that has not cut over (empties the target)")
+    common(rollback, source=False)
+    rollback.set_defaults(handler=_pg_rollback)
+    verify = commands.add_parser("verify", help="compare two databases (no run needed)")
+    verify.add_argument("--source", required=True)
+    verify.add_argument("--target", required=True)
+    verify.add_argument("--workers", type=int, default=4)
+    verify.add_argument("--chunk-rows", type=int, default=50_000)
+    verify.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    verify.set_defaults(handler=_pg_verify)
+
+
+def _pg_runner(args):
+    from migration.pg.run import PgRun
+
+    return PgRun(args.name, getattr(args, "source", ""), args.target, args.workdir, args.workers, args.chunk_rows)
+
+
+def _pg_run(args) -> int:
+    runner = _pg_runner(args)
+    phases = runner.run(until=args.until)
+    console.print(f"run {args.name}: " + ", ".join(f"{p} {s['status']}" for p, s in phases.items()))
+    console.print(f"report: {runner.directory / 'report.md'}")
+    return 0
+
+
+def _pg_status(args) -> int:
+    status = _pg_runner(args).status()
+    print(json.dumps(status, indent=2, default=str))
+    return 0
+
+
+def _pg_rollback(args) -> int:
+    _pg_runner(args).rollback()
+    console.print(f"run {args.name} rolled back: target emptied, source untouched")
+    return 0
+
+
+def _pg_verify(args) -> int:
+    from migration.pg.compare import compare
+
+    result = compare(args.source, args.target, args.workers, args.chunk_rows)
+    if args.json:
+        print(json.dumps({"ok": result.ok, "schema_differences": result.schema_differences,
+                          "tables": [asdict(t) | {"ok": t.ok} for t in result.tables]}, indent=2))
+    else:
+        for line in result.schema_differences:
+            print(f"schema: {line}")
+        for table in result.tables:
+            if not table.ok:
+                print(f"{table.table}: {table.source_rows} vs {table.target_rows} rows; missing {table.missing} extra {table.extra} altered {table.altered}")
+        print(f"{'identical' if result.ok else 'DIFFERENT'}: {len(result.tables)} tables, {sum(t.source_rows for t in result.tables)} rows")
+    return 0 if result.ok else 1
+
+
+def _fixture(args) -> int:
+    from migration import fixture
+
+    print(f"{fixture.create(args.dsn, args.scale)} rows written")
+    return 0

@@ -1,0 +1,1 @@
+"""PostgreSQL migration: schema, chunked parallel COPY, verification, run state."""

@@ -1,0 +1,78 @@
+"""Run state kept in the target database (schema _migration), so progress commits with the data it describes."""
+
+from __future__ import annotations
+
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from migration.pg.catalog import STATE_SCHEMA
+
+PHASES = ("schema", "data", "verify", "cutover", "post-checks")
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA};
+CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.runs (
+    run text PRIMARY KEY, source text NOT NULL, schema_archive bytea, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.phases (
+    run text REFERENCES {STATE_SCHEMA}.runs ON DELETE CASCADE, phase text, status text NOT NULL,
+    started_at timestamptz, finished_at timestamptz, detail jsonb NOT NULL DEFAULT '{{}}', PRIMARY KEY (run, phase));
+CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.chunks (
+    run text REFERENCES {STATE_SCHEMA}.runs ON DELETE CASCADE, tbl text, chunk_no int, lower jsonb, upper jsonb,
+    rows bigint, copied_at timestamptz, PRIMARY KEY (run, tbl, chunk_no));
+"""
+
+
+def ensure(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('_migration ddl'))")
+        conn.execute(_DDL)
+
+
+def exists(conn: psycopg.Connection, run: str) -> bool:
+    found = conn.execute("SELECT to_regclass(%s)", (f"{STATE_SCHEMA}.runs",)).fetchone()[0]
+    return bool(found) and bool(conn.execute(f"SELECT 1 FROM {STATE_SCHEMA}.runs WHERE run = %s", (run,)).fetchone())
+
+
+def create_run(conn: psycopg.Connection, run: str, source: str, archive: bytes) -> None:
+    conn.execute(
+        f"INSERT INTO {STATE_SCHEMA}.runs (run, source, schema_archive) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (run, source, archive),
+    )
+
+
+def schema_archive(conn: psycopg.Connection, run: str) -> bytes:
+    return bytes(conn.execute(f"SELECT schema_archive FROM {STATE_SCHEMA}.runs WHERE run = %s", (run,)).fetchone()[0])
+
+
+def phase_status(conn: psycopg.Connection, run: str) -> dict[str, dict]:
+    rows = conn.execute(
+        f"SELECT phase, status, started_at, finished_at, detail FROM {STATE_SCHEMA}.phases WHERE run = %s", (run,)
+    ).fetchall()
+    return {p: {"status": s, "started_at": a, "finished_at": f, "detail": d} for p, s, a, f, d in rows}
+
+
+def mark(conn: psycopg.Connection, run: str, phase: str, status: str, detail: dict | None = None) -> None:
+    """Record a phase transition; call inside the transaction that did the phase's work."""
+    conn.execute(
+        f"""INSERT INTO {STATE_SCHEMA}.phases (run, phase, status, started_at, finished_at, detail)
+            VALUES (%(run)s, %(phase)s, %(status)s, now(), CASE WHEN %(status)s = 'running' THEN NULL ELSE now() END, %(detail)s)
+            ON CONFLICT (run, phase) DO UPDATE SET status = excluded.status,
+              started_at = CASE WHEN excluded.status = 'running' THEN coalesce({STATE_SCHEMA}.phases.started_at, now())
+                                ELSE {STATE_SCHEMA}.phases.started_at END,
+              finished_at = excluded.finished_at, detail = {STATE_SCHEMA}.phases.detail || excluded.detail""",
+        {"run": run, "phase": phase, "status": status, "detail": Jsonb(detail or {})},
+    )
+
+
+def chunk_progress(conn: psycopg.Connection, run: str) -> dict[str, tuple[int, int, int]]:
+    """{table: (chunks, chunks copied, rows copied)}"""
+    return {
+        t: (n, done, rows)
+        for t, n, done, rows in conn.execute(
+            f"SELECT tbl, count(*), count(copied_at), coalesce(sum(rows), 0)::bigint FROM {STATE_SCHEMA}.chunks WHERE run = %s GROUP BY tbl ORDER BY tbl",
+            (run,),
+        )
+    }
+
+
