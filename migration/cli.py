@@ -8,10 +8,6 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import botocore.exceptions
-import psycopg
-import redis
-
 from migration.errors import MigrationError
 from migration.events import console
 
@@ -23,9 +19,22 @@ def main(argv: list[str] | None = None) -> int:
     except MigrationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (psycopg.Error, redis.RedisError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+    except Exception as error:
+        if not isinstance(error, _service_errors()):
+            raise  # a bug in the tool: keep the traceback
         print(f"error: {type(error).__name__}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
         return 2
+
+
+def _service_errors() -> tuple[type[Exception], ...]:
+    """Errors reported by a server or service (not by the tool), from the client libraries this command loaded;
+    looked up lazily so that a PostgreSQL command does not pay for importing boto3."""
+    known = {"psycopg": "Error", "redis": "RedisError", "botocore.exceptions": ("BotoCoreError", "ClientError")}
+    return tuple(
+        getattr(sys.modules[module], name)
+        for module, names in known.items() if module in sys.modules
+        for name in ((names,) if isinstance(names, str) else names)
+    )
 
 
 def parser() -> argparse.ArgumentParser:

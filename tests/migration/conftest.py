@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -28,17 +29,23 @@ def server_root():
 
 
 @pytest.fixture(scope="session")
-def pg_source_cluster(server_root):
-    cluster = _cluster(server_root, "source")
-    yield cluster
-    cluster.stop()
+def pg_clusters(server_root):
+    """Two PostgreSQL 15 clusters, initialised in parallel (initdb dominates the session's start-up)."""
+    with ThreadPoolExecutor(2) as pool:
+        clusters = list(pool.map(lambda name: _cluster(server_root, name), ("source", "target")))
+    yield clusters
+    for cluster in clusters:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
-def pg_target_cluster(server_root):
-    cluster = _cluster(server_root, "target")
-    yield cluster
-    cluster.stop()
+def pg_source_cluster(pg_clusters):
+    return pg_clusters[0]
+
+
+@pytest.fixture(scope="session")
+def pg_target_cluster(pg_clusters):
+    return pg_clusters[1]
 
 
 def _cluster(root, name):
