@@ -102,24 +102,41 @@ class ContentConfig(_Model):
 
 
 class DatabaseConfig(_Model):
+    """Aurora PostgreSQL: one writer plus `read_replicas` readers, autoscaled up to `max_read_replicas`."""
+
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    allocated_storage_gib: int = Field(ge=20, le=65536)
-    max_allocated_storage_gib: int = Field(ge=20, le=65536)
+    # Readers kept at all times (each in another zone than the writer: the failover targets, R2.1)
+    # and the most Application Auto Scaling may add under read load (R2.3).
+    read_replicas: int = Field(ge=0, le=15)
+    max_read_replicas: int = Field(ge=0, le=15)
     backup_retention_days: int = Field(ge=1, le=35)
-    read_replicas: int = Field(ge=0, le=5)
+    # CloudWatch Database Insights, the successor of the Performance Insights console (R2.5).
+    insights_mode: Literal["standard", "advanced"]
 
     @model_validator(mode="after")
-    def _storage(self) -> DatabaseConfig:
-        if self.max_allocated_storage_gib < self.allocated_storage_gib:
-            raise ValueError("max_allocated_storage_gib is below allocated_storage_gib")
+    def _readers(self) -> DatabaseConfig:
+        if self.max_read_replicas < self.read_replicas:
+            raise ValueError(f"max_read_replicas ({self.max_read_replicas}) is below read_replicas ({self.read_replicas})")
         return self
 
 
+# ElastiCache Auto Scaling runs only on these families and sizes (checked 2026-11-25, AutoScaling.html).
+CACHE_AUTOSCALING_NODE_TYPE = r"^cache\.(r7g|r6g|r6gd|r5|m7g|m6g|m5|c7gn)\.(large|xlarge|2xlarge)$"
+
+
 class CacheConfig(_Model):
-    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    node_type: str
     shards: int = Field(ge=1, le=500)
     replicas_per_shard: int = Field(ge=0, le=5)
     max_shards: int = Field(ge=1, le=500)
+
+    @field_validator("node_type")
+    @classmethod
+    def _autoscalable(cls, value: str) -> str:
+        if not re.fullmatch(CACHE_AUTOSCALING_NODE_TYPE, value):
+            raise ValueError(f"{value!r} is not a node type ElastiCache Auto Scaling supports (R3.5): "
+                             "r7g, r6g, r6gd, r5, m7g, m6g, m5 or c7gn, large to 2xlarge")
+        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> CacheConfig:
@@ -261,6 +278,8 @@ class EnvironmentConfig(_Model):
                 raise ValueError("availability_zones: prod spans 3 zones")
             if self.database.backup_retention_days < 30:
                 raise ValueError("database.backup_retention_days: prod keeps backups at least 30 days (R2.4)")
+            if self.database.read_replicas < 1:
+                raise ValueError("database.read_replicas: prod keeps at least 1 reader in another zone for Multi-AZ failover (R2.1)")
             if self.cache.shards < 2 or self.cache.replicas_per_shard < 1:
                 raise ValueError("cache: prod needs at least 2 shards with 1 replica each (R3.1, R3.4)")
             if self.compute.on_demand_base < self.compute.web.min_tasks:

@@ -13,10 +13,13 @@ from environments.config import PROJECT, EnvironmentConfig
 from modules.alerts import Alerts, AlertsConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
 from modules.audit_trail import AuditTrail, AuditTrailConfig
+from modules.backup import Backup, BackupConfig
+from modules.cache import Cache, CacheConfig
 from modules.cdn import Behavior, ContentDelivery, ContentDeliveryConfig, Distribution, DistributionConfig, S3Origin
 from modules.certificates import Certificates, CertificatesConfig
 from modules.content_storage import ContentStorage, ContentStorageConfig
 from modules.cost import CostConfig, CostControls
+from modules.database import Database, DatabaseConfig
 from modules.dns import SERVICE_HOSTS, AliasTarget, Dns, DnsConfig
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.naming import Names
@@ -97,6 +100,32 @@ class EnvironmentStack(PlatformStack):
         )
 
         # -- data (R2, R3, R11.4) --
+        database = Database(
+            self,
+            "database",
+            DatabaseConfig(names=names, region=config.region, sizing=config.database, zones=network.zones,
+                           subnet_ids=network.data_subnet_ids, security_group_id=security_groups.database,
+                           proxy_security_group_id=security_groups.database_proxy, kms_key_arn=keys.database.arn,
+                           secrets_kms_key_arn=keys.secrets.arn, logs_kms_key_arn=keys.logs.arn,
+                           secret_recovery_window_days=config.security.secret_recovery_window_days),
+        )
+        cache = Cache(
+            self,
+            "cache",
+            CacheConfig(names=names, sizing=config.cache, subnet_ids=network.data_subnet_ids,
+                        security_group_id=security_groups.cache, kms_key_arn=keys.cache.arn,
+                        secrets_kms_key_arn=keys.secrets.arn, logs_kms_key_arn=keys.logs.arn,
+                        secret_recovery_window_days=config.security.secret_recovery_window_days),
+        )
+        Backup(
+            self,
+            "backup",
+            BackupConfig(names=names, retention_days=config.database.backup_retention_days,
+                         database_arn=database.cluster_arn, database_subnet_group_name=database.subnet_group_name,
+                         database_security_group_id=security_groups.database, kms_key_arn=keys.backups.arn,
+                         replica_kms_key_arn=keys.replica.arn),
+            replica_provider=providers.replica,
+        )
 
         # -- compute, content and CDN (R1, R4) --
         content = ContentStorage(

@@ -1,0 +1,158 @@
+"""The cache: ElastiCache for Valkey in cluster mode (R3.1, R3.3-R3.6, R10.4).
+
+- Cluster mode with `shards` shards of 1 primary + `replicas_per_shard` replicas,
+  spread across the zones, Multi-AZ with automatic failover (R3.4).
+- Encrypted at rest with the cache key and in transit (TLS required, R3.3).
+- RBAC: the `default` user is switched off; the app has its own user. Its
+  password and the REDIS_URL secret (a rediss:// URL) are set by the bootstrap
+  step (docs/runbooks/data-bootstrap.md), so no password is in Terraform.
+- Shards added and removed by Application Auto Scaling on memory use (R3.5, R10.4).
+- Daily snapshots; slow and engine logs to KMS-encrypted log groups.
+- Same VPC as the tasks, sized per environment; the observability tier alarms
+  on latency with `replication_group_id` (R3.6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.elasticache_replication_group import (
+    ElasticacheReplicationGroup,
+    ElasticacheReplicationGroupLogDeliveryConfiguration,
+)
+from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
+from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, ElasticacheUserAuthenticationMode
+from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from constructs import Construct
+
+from environments.config import CacheConfig as CacheSizing
+from modules.log_group import log_group
+from modules.naming import Names
+
+ENGINE = "valkey"
+ENGINE_VERSION = "9.1"  # docs/decisions/0011
+PARAMETER_GROUP = "default.valkey9.cluster.on"
+PORT = 6379
+SNAPSHOT_RETENTION_DAYS = 7  # the cache holds nothing that cannot be rebuilt from PostgreSQL
+MEMORY_TARGET_PERCENT = 65
+# KEYS, FLUSHALL, DEBUG and other @dangerous commands are refused: KEYS and FLUSHDB give
+# partial answers in cluster mode anyway. INFO (client ready checks) and CLUSTER (slot discovery) stay.
+APP_ACCESS_STRING = "on ~* &* +@all -@dangerous +info +cluster"
+REPLICATION_GROUP_ID_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    names: Names
+    sizing: CacheSizing
+    subnet_ids: list[str]
+    security_group_id: str
+    kms_key_arn: str  # keys.cache
+    secrets_kms_key_arn: str
+    logs_kms_key_arn: str
+    secret_recovery_window_days: int  # docs/decisions/0005
+
+
+class Cache(Construct):
+    """Exposes `configuration_endpoint`, `port`, `replication_group_id`, `app_username` and `redis_url_secret_arn`."""
+
+    def __init__(self, scope: Construct, id: str, config: CacheConfig) -> None:
+        super().__init__(scope, id)
+        names, sizing = config.names, config.sizing
+        self.port = PORT
+
+        subnet_group = ElasticacheSubnetGroup(self, "subnet_group", name=names("cache"), subnet_ids=config.subnet_ids,
+                                              description="ElastiCache: the isolated data subnets")
+
+        # A user group must contain a user named "default": this one can do nothing.
+        default_user = ElasticacheUser(
+            self, "default_user", user_id=names("cache-default"), user_name="default", engine=ENGINE,
+            access_string="off -@all",
+            authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
+        )
+        # Created without a password (IAM mode, in which nobody holds elasticache:Connect); the bootstrap
+        # step switches it to a password it generates and stores only in Secrets Manager.
+        self.app_username = names("cache-app")
+        app_user = ElasticacheUser(
+            self, "app_user", user_id=self.app_username, user_name=self.app_username, engine=ENGINE,
+            access_string=APP_ACCESS_STRING,
+            authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["authentication_mode"]),
+        )
+        user_group = ElasticacheUserGroup(self, "user_group", user_group_id=names("cache"), engine=ENGINE,
+                                          user_ids=[default_user.user_id, app_user.user_id])
+
+        def delivery(log_type: str) -> ElasticacheReplicationGroupLogDeliveryConfiguration:
+            group = log_group(self, f"{log_type.replace('-', '_')}_group",
+                              f"{names.path('cache', log_type)}", config.logs_kms_key_arn)
+            return ElasticacheReplicationGroupLogDeliveryConfiguration(
+                destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=log_type)
+
+        replication_group_id = names("cache", limit=REPLICATION_GROUP_ID_LIMIT)
+        group = ElasticacheReplicationGroup(
+            self,
+            "replication_group",
+            replication_group_id=replication_group_id,
+            description=f"{names.prefix}: sessions, cache, rate limits, pub/sub",
+            engine=ENGINE,
+            engine_version=ENGINE_VERSION,
+            parameter_group_name=PARAMETER_GROUP,
+            cluster_mode="enabled",
+            node_type=sizing.node_type,
+            num_node_groups=sizing.shards,
+            replicas_per_node_group=sizing.replicas_per_shard,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            port=PORT,
+            subnet_group_name=subnet_group.name,
+            security_group_ids=[config.security_group_id],
+            at_rest_encryption_enabled="true",
+            kms_key_id=config.kms_key_arn,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            user_group_ids=[user_group.user_group_id],
+            snapshot_retention_limit=SNAPSHOT_RETENTION_DAYS,
+            snapshot_window="05:00-06:00",
+            maintenance_window="sun:06:30-sun:07:30",
+            auto_minor_version_upgrade="true",
+            final_snapshot_identifier=names("cache", "final"),
+            log_delivery_configuration=[delivery("slow-log"), delivery("engine-log")],
+            # Application Auto Scaling owns the shard count after creation.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["num_node_groups"]),
+        )
+        self.replication_group_id = group.id
+        self.configuration_endpoint = group.configuration_endpoint_address
+
+        shards = AppautoscalingTarget(
+            self, "shard_scaling_target", service_namespace="elasticache",
+            scalable_dimension="elasticache:replication-group:NodeGroups",
+            resource_id=f"replication-group/{replication_group_id}", min_capacity=sizing.shards,
+            max_capacity=sizing.max_shards, depends_on=[group],
+        )
+        AppautoscalingPolicy(
+            self, "shard_scaling_policy", name=names("cache-memory"), policy_type="TargetTrackingScaling",
+            service_namespace=shards.service_namespace, scalable_dimension=shards.scalable_dimension,
+            resource_id=shards.resource_id,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=MEMORY_TARGET_PERCENT,
+                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                    predefined_metric_type="ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage"),
+                scale_in_cooldown=600,
+                scale_out_cooldown=300,
+            ),
+        )
+
+        redis_url = SecretsmanagerSecret(
+            self, "redis_url", name=names.path("cache", "url"), kms_key_id=config.secrets_kms_key_arn,
+            description=f"REDIS_URL: rediss://{self.app_username}:...@<configuration endpoint>:{PORT}",
+            recovery_window_in_days=config.secret_recovery_window_days,
+        )
+        self.redis_url_secret_arn = redis_url.arn

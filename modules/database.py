@@ -1,0 +1,284 @@
+"""PostgreSQL: Aurora PostgreSQL across zones, behind RDS Proxy (R2.1, R2.3-R2.7).
+
+- Cluster: storage encrypted with the database key, 6 copies across 3 zones;
+  one writer and `read_replicas` readers pinned to other zones (the failover
+  targets), more readers added by Application Auto Scaling under read load.
+- `rds.force_ssl = 1` and slow-query logging in the cluster parameter group;
+  logs exported to a KMS-encrypted log group; enhanced monitoring and
+  CloudWatch Database Insights on every instance.
+- Master password generated, stored and rotated by RDS in Secrets Manager
+  (never in Terraform); IAM database authentication on.
+- RDS Proxy in the data subnets, TLS required: a read/write endpoint and a
+  read-only endpoint (Aurora is the target type that has one).
+- The app's own role and its DATABASE_URL secret (a postgresql:// URL) are
+  written by the bootstrap step in docs/runbooks/data-bootstrap.md, so that no
+  password ever enters the Terraform JSON or state (docs/decisions/0012).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.db_proxy import DbProxy, DbProxyAuth
+from cdktf_cdktf_provider_aws.db_proxy_default_target_group import (
+    DbProxyDefaultTargetGroup,
+    DbProxyDefaultTargetGroupConnectionPoolConfig,
+)
+from cdktf_cdktf_provider_aws.db_proxy_endpoint import DbProxyEndpoint
+from cdktf_cdktf_provider_aws.db_proxy_target import DbProxyTarget
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
+from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
+from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
+    RdsClusterParameterGroup,
+    RdsClusterParameterGroupParameter,
+)
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from constructs import Construct
+
+from environments.config import DatabaseConfig as DatabaseSizing
+from modules.iam import policy_document, service_trust
+from modules.log_group import log_group
+from modules.naming import Names
+
+ENGINE = "aurora-postgresql"
+# The newest major Aurora offers (docs/decisions/0009). AWS applies minor upgrades itself
+# (auto_minor_version_upgrade), so this is the version at creation: see ignore_changes below.
+ENGINE_VERSION = "18.3"
+PARAMETER_FAMILY = "aurora-postgresql18"
+DATABASE_NAME = "directfanz"
+MASTER_USERNAME = "directfanz_admin"
+APP_USERNAME = "directfanz_app"
+# Statements slower than this are logged: ten times the 50 ms p95 target of R12.4.
+SLOW_QUERY_MS = 500
+MONITORING_INTERVAL_SECONDS = 15
+# Database Insights: advanced mode needs 465 days of Performance Insights data; standard keeps the free 7.
+INSIGHTS_RETENTION_DAYS = {"standard": 7, "advanced": 465}
+READER_CPU_TARGET_PERCENT = 60
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    names: Names
+    region: str
+    sizing: DatabaseSizing
+    zones: list[str]
+    subnet_ids: list[str]
+    security_group_id: str
+    proxy_security_group_id: str
+    kms_key_arn: str  # keys.database: storage, snapshots, Performance Insights
+    secrets_kms_key_arn: str  # keys.secrets: the master secret and the app's secrets
+    logs_kms_key_arn: str
+    secret_recovery_window_days: int  # docs/decisions/0005
+
+
+class Database(Construct):
+    """Exposes `proxy_endpoint`, `reader_endpoint`, `instance_identifier` (the writer at creation),
+    `cluster_identifier`, `cluster_arn`, `subnet_group_name`, `master_secret_arn`, `app_credentials_secret_arn`,
+    `database_url_secret_arn` and `port`."""
+
+    def __init__(self, scope: Construct, id: str, config: DatabaseConfig) -> None:
+        super().__init__(scope, id)
+        names, sizing = config.names, config.sizing
+        cluster_identifier = names("database")
+        self.port = 5432
+
+        subnet_group = DbSubnetGroup(self, "subnet_group", name=names("database"), subnet_ids=config.subnet_ids,
+                                     description="Aurora PostgreSQL: the isolated data subnets")
+        self.subnet_group_name = subnet_group.name
+        parameters = RdsClusterParameterGroup(
+            self,
+            "cluster_parameters",
+            name=names("database"),
+            family=PARAMETER_FAMILY,
+            description="TLS only, slow-query and DDL logging",
+            parameter=[
+                RdsClusterParameterGroupParameter(name="rds.force_ssl", value="1"),
+                RdsClusterParameterGroupParameter(name="log_min_duration_statement", value=str(SLOW_QUERY_MS)),
+                RdsClusterParameterGroupParameter(name="log_statement", value="ddl"),
+                RdsClusterParameterGroupParameter(name="log_lock_waits", value="1"),
+            ],
+        )
+        # RDS writes to this name; creating it first gives it our key and retention.
+        log_group(self, "log_group", f"/aws/rds/cluster/{cluster_identifier}/postgresql", config.logs_kms_key_arn)
+
+        self.cluster = RdsCluster(
+            self,
+            "cluster",
+            cluster_identifier=cluster_identifier,
+            engine=ENGINE,
+            engine_version=ENGINE_VERSION,
+            database_name=DATABASE_NAME,
+            master_username=MASTER_USERNAME,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=config.secrets_kms_key_arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[config.security_group_id],
+            db_cluster_parameter_group_name=parameters.name,
+            storage_encrypted=True,
+            kms_key_id=config.kms_key_arn,
+            backup_retention_period=sizing.backup_retention_days,
+            preferred_backup_window="03:00-04:00",
+            preferred_maintenance_window="sun:04:30-sun:05:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=True,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=names("database", "final"),
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            database_insights_mode=sizing.insights_mode,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=config.kms_key_arn,
+            performance_insights_retention_period=INSIGHTS_RETENTION_DAYS[sizing.insights_mode],
+            lifecycle=TerraformResourceLifecycle(
+                prevent_destroy=True,
+                # AWS moves minor versions forward; a major upgrade is a planned change (runbook), not a diff.
+                ignore_changes=["engine_version"],
+            ),
+        )
+        self.cluster_identifier = self.cluster.cluster_identifier
+        self.cluster_arn = self.cluster.arn
+        self.master_secret_arn = self.cluster.master_user_secret.get(0).secret_arn
+
+        monitoring_role = IamRole(self, "monitoring_role", name=names("database-monitoring"),
+                                  assume_role_policy=service_trust("monitoring.rds.amazonaws.com"))
+        monitoring_attachment = IamRolePolicyAttachment(
+            self, "monitoring_policy", role=monitoring_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
+
+        # Instance 1 is the writer at creation; each reader sits in the next zone, so a failover
+        # always has a target in another zone (Multi-AZ, R2.1).
+        instances = [
+            RdsClusterInstance(
+                self,
+                f"instance_{number}",
+                identifier=names("database", str(number)),
+                cluster_identifier=self.cluster.id,
+                engine=ENGINE,
+                instance_class=sizing.instance_class,
+                availability_zone=config.zones[(number - 1) % len(config.zones)],
+                promotion_tier=min(number - 1, 15),
+                db_subnet_group_name=subnet_group.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                ca_cert_identifier="rds-ca-rsa2048-g1",
+                copy_tags_to_snapshot=True,
+                monitoring_interval=MONITORING_INTERVAL_SECONDS,
+                monitoring_role_arn=monitoring_role.arn,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=config.kms_key_arn,
+                performance_insights_retention_period=INSIGHTS_RETENTION_DAYS[sizing.insights_mode],
+                depends_on=[monitoring_attachment],
+            )
+            for number in range(1, sizing.read_replicas + 2)
+        ]
+        self.instance_identifier = instances[0].identifier
+
+        # More readers under read load (R2.3): Aurora adds and removes them itself.
+        readers = AppautoscalingTarget(
+            self, "reader_scaling_target", service_namespace="rds", scalable_dimension="rds:cluster:ReadReplicaCount",
+            resource_id=f"cluster:{cluster_identifier}", min_capacity=sizing.read_replicas,
+            max_capacity=sizing.max_read_replicas, depends_on=instances,
+        )
+        AppautoscalingPolicy(
+            self, "reader_scaling_policy", name=names("database-readers"), policy_type="TargetTrackingScaling",
+            service_namespace=readers.service_namespace, scalable_dimension=readers.scalable_dimension,
+            resource_id=readers.resource_id,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=READER_CPU_TARGET_PERCENT,
+                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                    predefined_metric_type="RDSReaderAverageCPUUtilization"),
+                scale_in_cooldown=300,
+                scale_out_cooldown=300,
+            ),
+        )
+
+        # The app's credentials: the JSON the proxy reads, and the URL the app reads. Values are
+        # written by the bootstrap step, never by Terraform.
+        def secret(id: str, name: str, description: str) -> SecretsmanagerSecret:
+            return SecretsmanagerSecret(self, id, name=names.path("database", name), description=description,
+                                        kms_key_id=config.secrets_kms_key_arn,
+                                        recovery_window_in_days=config.secret_recovery_window_days)
+
+        app_credentials = secret("app_credentials", "app-credentials",
+                                 f"{APP_USERNAME}'s username and password, read by RDS Proxy only")
+        database_url = secret("database_url", "url",
+                              "DATABASE_URL: postgresql://directfanz_app:...@<proxy>:5432/directfanz?sslmode=require")
+        self.app_credentials_secret_arn = app_credentials.arn
+        self.database_url_secret_arn = database_url.arn
+
+        proxy_role = IamRole(self, "proxy_role", name=names("database-proxy"),
+                             assume_role_policy=service_trust("rds.amazonaws.com"))
+        IamRolePolicy(self, "proxy_policy", role=proxy_role.id, policy=policy_document([
+            {
+                "Sid": "ReadDatabaseCredentials",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": [self.master_secret_arn, app_credentials.arn],
+            },
+            {
+                "Sid": "DecryptThroughSecretsManager",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": config.secrets_kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{config.region}.amazonaws.com"}},
+            },
+        ]))
+        proxy_name = names("database")
+        log_group(self, "proxy_log_group", f"/aws/rds/proxy/{proxy_name}", config.logs_kms_key_arn)
+        proxy = DbProxy(
+            self,
+            "proxy",
+            name=proxy_name,
+            engine_family="POSTGRESQL",
+            require_tls=True,
+            role_arn=proxy_role.arn,
+            vpc_subnet_ids=config.subnet_ids,
+            vpc_security_group_ids=[config.proxy_security_group_id],
+            idle_client_timeout=1800,
+            auth=[
+                # Operators and migration jobs: IAM tokens only, never the master password.
+                DbProxyAuth(auth_scheme="SECRETS", secret_arn=self.master_secret_arn, iam_auth="REQUIRED",
+                            client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                            description="master user, IAM authentication required"),
+                # The app (Prisma) sends a password from DATABASE_URL, over TLS.
+                DbProxyAuth(auth_scheme="SECRETS", secret_arn=app_credentials.arn, iam_auth="DISABLED",
+                            client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                            description=f"{APP_USERNAME}, SCRAM password over TLS"),
+            ],
+        )
+        DbProxyDefaultTargetGroup(
+            self,
+            "proxy_target_group",
+            db_proxy_name=proxy.name,
+            connection_pool_config=DbProxyDefaultTargetGroupConnectionPoolConfig(
+                max_connections_percent=90,
+                max_idle_connections_percent=50,
+                connection_borrow_timeout=120,
+                # Prisma sets session variables on connect; without this every session pins.
+                session_pinning_filters=["EXCLUDE_VARIABLE_SETS"],
+            ),
+        )
+        DbProxyTarget(self, "proxy_target", db_proxy_name=proxy.name, target_group_name="default",
+                      db_cluster_identifier=self.cluster.cluster_identifier)
+        reader = DbProxyEndpoint(
+            self,
+            "proxy_reader_endpoint",
+            db_proxy_name=proxy.name,
+            db_proxy_endpoint_name=names("database-read"),
+            target_role="READ_ONLY",
+            vpc_subnet_ids=config.subnet_ids,
+            vpc_security_group_ids=[config.proxy_security_group_id],
+        )
+        self.proxy_endpoint = proxy.endpoint
+        self.reader_endpoint = reader.endpoint
