@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jsii
 from cdktf import TerraformElement, TerraformStack
+from constructs import Node
 
 
 class PlatformStack(TerraformStack):
@@ -19,8 +20,9 @@ class PlatformStack(TerraformStack):
         self._logical_ids: dict[str, str] = {}
 
     @jsii.member(jsii_name="allocateLogicalId")
-    def _allocate_logical_id(self, element: TerraformElement) -> str:
-        path = element.node.path
+    def _allocate_logical_id(self, element: TerraformElement | Node) -> str:
+        # Assets ask with their construct's Node (their files go under assets/<logical id>/).
+        path = element.path if isinstance(element, Node) else element.node.path
         logical_id = "_".join(path.split("/")[1:]).replace("-", "_")
         owner = self._logical_ids.setdefault(logical_id, path)
         if owner != path:
