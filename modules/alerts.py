@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -33,9 +34,9 @@ class AlertsConfig:
 class Alerts(Construct):
     """Exposes `topic_arn`."""
 
-    def __init__(self, scope: Construct, id: str, config: AlertsConfig) -> None:
+    def __init__(self, scope: Construct, id: str, config: AlertsConfig, provider: AwsProvider | None = None) -> None:
         super().__init__(scope, id)
-        topic = SnsTopic(self, "topic", name=config.name, kms_master_key_id=config.kms_key_arn)
+        topic = SnsTopic(self, "topic", name=config.name, kms_master_key_id=config.kms_key_arn, provider=provider)
         self.topic_arn = topic.arn
         SnsTopicPolicy(
             self,
@@ -61,7 +62,9 @@ class Alerts(Construct):
                     },
                 ]
             ),
+            provider=provider,
         )
         for index, address in enumerate(config.emails):
             # Each address confirms its subscription once, from the e-mail AWS sends.
-            SnsTopicSubscription(self, f"email_{index}", topic_arn=topic.arn, protocol="email", endpoint=address)
+            SnsTopicSubscription(self, f"email_{index}", topic_arn=topic.arn, protocol="email", endpoint=address,
+                                 provider=provider)

@@ -76,9 +76,13 @@ class EncryptionKeys(Construct):
         self.backups = key("backups", "AWS Backup vault", services=("backup.amazonaws.com",))
         self.pipeline = key("pipeline", "CodePipeline artifacts, CodeBuild and ECR images",
                             services=("codepipeline.amazonaws.com", "codebuild.amazonaws.com"))
-        self.messaging = key("messaging", "SNS alert topics and EventBridge targets",
-                             services=("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com",
-                                       "budgets.amazonaws.com", "costalerts.amazonaws.com"))
+        messaging_services = ("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com",
+                              "budgets.amazonaws.com", "costalerts.amazonaws.com")
+        self.messaging = key("messaging", "SNS alert topics and EventBridge targets", services=messaging_services)
+        # Alarms on CloudFront and Route 53 metrics live in us-east-1 and need a topic (and key) there.
+        self.edge_messaging = self.messaging if region == "us-east-1" else key(
+            "edge_messaging", "SNS alert topic for us-east-1 alarms", services=messaging_services,
+            provider=us_east_1_provider)
         # Replicated content and backup copies in the second region are encrypted there.
         self.replica = key("replica", f"replicas of content and backups in {config.replica_region}",
                            services=("backup.amazonaws.com",), provider=replica_provider)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
+from modules.alarms import Alarms, AlarmsConfig
 from modules.alerts import Alerts, AlertsConfig
+from modules.canaries import Canaries, CanariesConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
 from modules.audit_trail import AuditTrail, AuditTrailConfig
 from modules.backup import Backup, BackupConfig
@@ -196,6 +198,29 @@ class EnvironmentStack(PlatformStack):
             AlertsConfig(name=names("alerts"), account_id=config.account_id, kms_key_arn=keys.messaging.arn,
                          emails=tuple(config.alert_emails)),
         )
+        # CloudFront and Route 53 publish their metrics in us-east-1 only; their alarms need a topic there.
+        edge_alerts = alerts if config.region == "us-east-1" else Alerts(
+            self,
+            "edge_alerts",
+            AlertsConfig(name=names("edge-alerts"), account_id=config.account_id, kms_key_arn=keys.edge_messaging.arn,
+                         emails=tuple(config.alert_emails)),
+            provider=providers.us_east_1,
+        )
+        alarms = Alarms(
+            self,
+            "alarms",
+            AlarmsConfig(names=names, topic_arn=alerts.topic_arn, global_topic_arn=edge_alerts.topic_arn),
+            us_east_1=providers.us_east_1,
+        )
+        canaries = Canaries(
+            self,
+            "canaries",
+            CanariesConfig(names=names, account_id=config.account_id, region=config.region, domain=config.domain,
+                           interval_minutes=observability.canary_interval_minutes, kms_key_arn=keys.logs.arn,
+                           log_bucket=content.log_bucket.name),
+        )
+        alarms.canaries(canaries.canary_names)
+        alarms.distributions({"media": media_cdn.id}, cache_hit_rate_for=())
         self.tracing = Tracing(self, "tracing", TracingConfig(prefix=names.prefix, sample_rate=observability.trace_sample_rate))
         CostControls(
             self,

@@ -80,3 +80,69 @@ def test_xray_groups_per_service_and_for_errors_with_insights(env: StackJson) ->
     assert "fault = true OR error = true" in groups[f"{prefix}-errors"]["filter_expression"]
     for group in groups.values():
         assert group["insights_configuration"] == {"insights_enabled": True, "notifications_enabled": True}
+
+
+def _notified_topics(stack: StackJson, alarm_id: str) -> set[str]:
+    """The topics an alarm reaches: its own actions, or those of the composite alarms it is a child of."""
+    alarm = stack.resource("aws_cloudwatch_metric_alarm", alarm_id)
+    topics = set(alarm.get("alarm_actions", []))
+    for composite in stack.resources("aws_cloudwatch_composite_alarm").values():
+        if ref("aws_cloudwatch_metric_alarm", alarm_id, "alarm_name") in composite["alarm_rule"]:
+            topics |= set(composite["alarm_actions"])
+    return topics
+
+
+@pytest.mark.requirement("R12.7", "R7.1")
+def test_a_canary_checks_every_public_endpoint(env: StackJson, configs) -> None:
+    from modules.canaries import RUNTIME_VERSION, public_endpoints
+
+    config = configs[env.name]
+    canaries = env.resources("aws_synthetics_canary")
+    endpoints = public_endpoints(config.domain)
+    assert {c["run_config"]["environment_variables"]["ENDPOINT_URL"] for c in canaries.values()} == {e.url for e in endpoints}
+    interval = config.observability.canary_interval_minutes
+    for canary in canaries.values():
+        assert canary["runtime_version"] == RUNTIME_VERSION and canary["handler"] == "endpoint.handler"
+        assert canary["schedule"]["expression"] == ("rate(1 minute)" if interval == 1 else f"rate({interval} minutes)")
+        assert canary["start_canary"] is True
+        assert canary["artifact_config"]["s3_encryption"] == {
+            "encryption_mode": "SSE_KMS", "kms_key_arn": ref("aws_kms_key", "keys_logs_key", "arn")}
+        assert canary["zip_file"].startswith("assets/canaries_code/") and canary["zip_file"].endswith("/canary.zip")
+
+
+def test_the_canary_script_is_packaged_where_synthetics_loads_it(synth_dir) -> None:
+    import zipfile
+
+    for stack in ("dev", "staging", "prod"):
+        [archive] = (synth_dir / "stacks" / stack / "assets" / "canaries_code").glob("*/canary.zip")
+        with zipfile.ZipFile(archive) as package:
+            assert package.namelist() == ["nodejs/node_modules/endpoint.js"]
+            script = package.read("nodejs/node_modules/endpoint.js").decode()
+        assert "exports.handler" in script and "process.env.ENDPOINT_URL" in script
+        assert "response.status < 200 || response.status > 299" in script
+
+
+@pytest.mark.requirement("R12.7", "R7.4")
+def test_availability_below_99_9_percent_pages(env: StackJson) -> None:
+    canaries = env.resources("aws_synthetics_canary")
+    alarms = {logical_id: alarm for logical_id, alarm in env.resources("aws_cloudwatch_metric_alarm").items()
+              if alarm["namespace"] == "CloudWatchSynthetics"}
+    watched = {alarm["dimensions"]["CanaryName"] for alarm in alarms.values()}
+    assert watched == {ref("aws_synthetics_canary", logical_id, "name") for logical_id in canaries}
+    for logical_id, alarm in alarms.items():
+        assert alarm["metric_name"] == "SuccessPercent" and alarm["statistic"] == "Average"
+        assert alarm["comparison_operator"] == "LessThanThreshold" and alarm["threshold"] == 99.9
+        assert alarm["treat_missing_data"] == "breaching"  # a canary that stops running is not "available"
+        assert _notified_topics(env, logical_id) == {TOPIC}
+
+
+@pytest.mark.requirement("R7.4")
+def test_cloudfront_alarms_live_in_us_east_1_and_page(env: StackJson) -> None:
+    cdn = {logical_id: alarm for logical_id, alarm in env.resources("aws_cloudwatch_metric_alarm").items()
+           if alarm["namespace"] == "AWS/CloudFront"}
+    assert cdn
+    for logical_id, alarm in cdn.items():
+        assert alarm["provider"] == "aws.us_east_1" and alarm["dimensions"]["Region"] == "Global"
+        assert _notified_topics(env, logical_id) == {TOPIC}  # the environments run in us-east-1: one topic
+        if alarm["metric_name"] == "5xxErrorRate":
+            assert alarm["comparison_operator"] == "GreaterThanThreshold" and alarm["threshold"] == 1
