@@ -7,6 +7,7 @@ changed synth is made by editing a copy of it, never by synthesizing again.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tools.views import diff, reference
+from tools.views import architecture, cost, diff, reference
 from tools.views.synth import ROOT, read_stacks
 
 
@@ -45,14 +46,36 @@ def test_diff_of_identical_synths_is_empty_and_safe(synth_dir: Path, capsys: pyt
     assert "No changes." in capsys.readouterr().out
 
 
+def _diff_cli(before: Path, after: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tools.views.diff", str(before), str(after)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_diff_database_instance_class_change_is_stateful_with_exit_code(synth_dir: Path, tmp_path: Path) -> None:
+    changed: list[str] = []
+
+    def resize(document: dict[str, Any]) -> None:
+        resource_type, logical_id, body = _first(document, "aws_rds_cluster_instance", "aws_db_instance")
+        changed.append(f"{resource_type}.{logical_id}")
+        body["instance_class"] = "db.r7g.2xlarge" if body["instance_class"] != "db.r7g.2xlarge" else "db.r7g.4xlarge"
+
+    completed = _diff_cli(synth_dir, _edited_copy(synth_dir, tmp_path, "prod", resize))
+    assert completed.returncode == diff.Verdict.STATEFUL_CHANGE == 2, completed.stdout + completed.stderr
+    assert f"~ {changed[0]}  [STATEFUL]" in completed.stdout
+    assert "instance_class: 'db." in completed.stdout
+    summary = completed.stdout.split("## Summary")[1]
+    assert f"prod/{changed[0]}: changed" in summary
+    assert "Stateful resources change in place" in summary
+
+
 def test_diff_tag_only_change_is_not_stateful(synth_dir: Path, tmp_path: Path) -> None:
     def tag(document: dict[str, Any]) -> None:
-        for body in document["resource"]["aws_kms_key"].values():
-            body.setdefault("tags", {})["Reviewed"] = "yes"
+        _, _, body = _first(document, "aws_rds_cluster_instance", "aws_db_instance")
+        body.setdefault("tags", {})["Reviewed"] = "yes"
+        for key in document["resource"]["aws_kms_key"].values():
+            key.setdefault("tags", {})["Reviewed"] = "yes"
 
-    after = _edited_copy(synth_dir, tmp_path, "prod", tag)
-    completed = subprocess.run([sys.executable, "-m", "tools.views.diff", str(synth_dir), str(after)],
-                               cwd=ROOT, capture_output=True, text=True, check=False)
+    completed = _diff_cli(synth_dir, _edited_copy(synth_dir, tmp_path, "prod", tag))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "tags.Reviewed: (absent) -> 'yes'" in completed.stdout
     assert "[STATEFUL" not in completed.stdout
@@ -108,3 +131,77 @@ def test_reference_lists_module_inputs_environment_settings_and_stack_outputs(sy
     assert "| `on_demand_base` | Tasks above this many per service may run on FARGATE_SPOT (R10.1). (ge=0) |" in text
     assert "| `database.instance_class` | `db.t4g.medium` |" in text
     assert "| `state_bucket` | `${aws_s3_bucket.bucket_bucket.bucket}` |" in text
+
+
+# -- cost estimate --
+
+@pytest.fixture(scope="module")
+def estimates(synth_dir: Path) -> dict[str, cost.Estimate]:
+    price = cost.PriceTable()
+    return {name: cost.estimate(stack, price) for name, stack in read_stacks(synth_dir).items()}
+
+
+def test_cost_totals_equal_the_sum_of_their_lines(estimates: dict[str, cost.Estimate]) -> None:
+    for estimate in estimates.values():
+        assert estimate.lines, estimate.stack
+        assert estimate.total == pytest.approx(sum(line.usd for line in estimate.lines), abs=0.005)
+        assert [line.usd for line in estimate.lines] == sorted((line.usd for line in estimate.lines), reverse=True)
+
+
+def test_cost_estimate_for_prod_lists_the_main_lines_with_the_price_date(
+    estimates: dict[str, cost.Estimate], synth_dir: Path
+) -> None:
+    prod = estimates["prod"]
+    categories = {line.category for line in prod.lines}
+    assert {"Database", "Cache", "NAT", "CloudFront", "Storage"} <= categories
+    assert all(line.usd > 0 for line in prod.lines if line.category in ("Database", "Cache", "NAT", "CloudFront"))
+    text = cost.render(read_stacks(synth_dir), cost.PriceTable())
+    section = text.split("## prod: ")[1].split("\n## ")[0]
+    assert f"| **Total** | | | **${prod.total:,.2f}** |" in section
+    assert "S3 Intelligent-Tiering" in section and "Sizing" in section
+    assert "An estimate, not a quote" in text and f"compiled {cost.PriceTable().compiled}" in text
+
+
+def test_price_table_dates_and_sources_every_price() -> None:
+    table = cost.PriceTable().table
+    for name, entry in {**table["price"], **table["instance"]}.items():
+        assert str(entry.get("source", "")).startswith("https://aws.amazon.com/"), name
+        assert re.fullmatch(r"\d{4}-\d{2}", str(entry.get("as_of", ""))), name
+
+
+# -- architecture picture --
+
+REGENERATE = "regenerate with `python -m tools.views.architecture` (needs Graphviz: scripts/install-services)"
+
+
+@pytest.fixture(scope="module")
+def pictures(synth_dir: Path) -> dict[str, str]:
+    return architecture.dot_files(read_stacks(synth_dir))
+
+
+def test_architecture_pictures_are_current(pictures: dict[str, str]) -> None:
+    for name, text in pictures.items():
+        committed = architecture.OUTPUT / f"{name}.dot"
+        assert committed.exists() and committed.read_text() == text, f"docs/architecture/{name}.dot is stale: {REGENERATE}"
+        # The renders come from that .dot: the SVG must draw exactly its nodes, and the PNG must exist.
+        svg = (architecture.OUTPUT / f"{name}.svg").read_text()
+        drawn = set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]+)</title>', svg))
+        declared = set(re.findall(r'^\s+"?([A-Za-z0-9_]+)"? \[label=', text, re.M))
+        assert drawn == declared, f"docs/architecture/{name}.svg is older than its .dot: {REGENERATE}"
+        assert (architecture.OUTPUT / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _edge(text: str, source_prefix: str, target_prefix: str) -> bool:
+    return re.search(rf'^  "?{source_prefix}[^ ]*"? -> "?{target_prefix}', text, re.M) is not None
+
+
+def test_prod_picture_follows_the_request_path_from_the_json(pictures: dict[str, str]) -> None:
+    prod = pictures["prod"]
+    for tier in ("dns", "edge", "data", "storage", "observability"):
+        assert f"subgraph cluster_{tier} {{" in prod, tier
+    assert _edge(prod, "users", "aws_route53_zone__")
+    assert _edge(prod, "aws_route53_zone__", "aws_cloudfront_distribution__")
+    assert re.search(r'"aws_cloudfront_distribution__\w+" -> "aws_wafv2_web_acl__\w+" \[dir=none\]', prod)
+    assert _edge(prod, "aws_cloudfront_distribution__", "aws_s3_bucket__")
+    assert re.search(r'"aws_db_proxy__\w+" -> "aws_rds_cluster__\w+" \[label="TCP 5432"\]', prod)
+    assert "2 x db.r7g.xlarge" in prod and "cache.r7g.large" in prod
