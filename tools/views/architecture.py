@@ -124,6 +124,7 @@ KINDS: dict[str, Kind] = {
     "aws_cloudwatch_composite_alarm": Kind("observability", "Composite alarms", 90, aggregate=True),
     "aws_cloudwatch_dashboard": Kind("observability", "CloudWatch dashboards", 90, aggregate=True),
     "aws_xray_group": Kind("observability", "X-Ray groups", 90, aggregate=True),
+    "aws_synthetics_canary": Kind("observability", "Synthetics canaries", 90, aggregate=True),
     "aws_budgets_budget": Kind("observability", "Budgets", 90, aggregate=True),
     "aws_ce_anomaly_monitor": Kind("observability", "Cost anomaly monitors", 90, aggregate=True),
     "aws_sns_topic": Kind("observability", "SNS topic", 95, detail=lambda r, s: _names(r.body, "name")),
