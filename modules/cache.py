@@ -62,7 +62,11 @@ class CacheConfig:
 
 
 class Cache(Construct):
-    """Exposes `configuration_endpoint`, `port`, `replication_group_id`, `app_username` and `redis_url_secret_arn`."""
+    """Exposes `configuration_endpoint`, `port`, `replication_group_id`, `app_username` and `redis_url_secret_arn`.
+
+    Latency alarms (R3.6, modules/alarms.py) find the nodes from `replication_group_id`: ElastiCache names
+    them <group>-<shard:04>-<node:03> and publishes `SuccessfulRead/WriteRequestLatency` per node.
+    """
 
     def __init__(self, scope: Construct, id: str, config: CacheConfig) -> None:
         super().__init__(scope, id)
