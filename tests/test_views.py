@@ -74,10 +74,13 @@ def test_diff_tag_only_change_is_not_stateful(synth_dir: Path, tmp_path: Path) -
         body.setdefault("tags", {})["Reviewed"] = "yes"
         for key in document["resource"]["aws_kms_key"].values():
             key.setdefault("tags", {})["Reviewed"] = "yes"
+        for provider in document["provider"]["aws"]:  # the cost-allocation tags every resource inherits
+            provider["default_tags"][0]["tags"]["Owner"] = "payments-team"
 
     completed = _diff_cli(synth_dir, _edited_copy(synth_dir, tmp_path, "prod", tag))
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "tags.Reviewed: (absent) -> 'yes'" in completed.stdout
+    assert "~ provider.aws" in completed.stdout and "tags.Owner: 'platform-team' -> 'payments-team'" in completed.stdout
     assert "[STATEFUL" not in completed.stdout
     assert "No stateful resource is touched." in completed.stdout
 

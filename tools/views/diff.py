@@ -4,7 +4,8 @@
     python -m tools.views.diff old/cdktf.out cdktf.out   # two synth directories
     python -m tools.views.diff HEAD                 # a revision against the working tree's cdktf.out
 
-Per stack it lists the resources added, removed and changed, with the changed
+Per stack it lists the resources (and data sources, outputs, provider blocks)
+added, removed and changed, with the changed
 attributes, and flags every change that touches a stateful resource
 (`tools.views.stateful`) and every changed argument that forces its
 replacement. A change to tags alone is not a stateful change.
@@ -99,9 +100,24 @@ def compare_bodies(before: dict[str, Any], after: dict[str, Any]) -> dict[str, t
             if old.get(path) != new.get(path)}
 
 
+def entities(stack: Stack | None) -> dict[str, Any]:
+    """Everything Terraform reads, by address: resources, data sources, outputs, providers, settings."""
+    if stack is None:
+        return {}
+    found: dict[str, Any] = {resource.address: resource.body for resource in stack.resources}
+    document = stack.document
+    found |= {f"data.{kind}.{name}": body for kind, by_name in document.get("data", {}).items()
+              for name, body in by_name.items()}
+    found |= {f"output.{name}": body for name, body in document.get("output", {}).items()}
+    # Provider blocks carry the default tags: a tag-only change shows here, on no resource.
+    found |= {f"provider.{name}": {"blocks": blocks} for name, blocks in document.get("provider", {}).items()}
+    if "terraform" in document:
+        found["terraform"] = document["terraform"]
+    return found
+
+
 def compare_stacks(name: str, before: Stack | None, after: Stack | None) -> list[Change]:
-    old = {resource.address: resource.body for resource in before.resources} if before else {}
-    new = {resource.address: resource.body for resource in after.resources} if after else {}
+    old, new = entities(before), entities(after)
     changes = [Change(name, address, "add") for address in sorted(new.keys() - old.keys())]
     changes += [Change(name, address, "remove") for address in sorted(old.keys() - new.keys())]
     for address in sorted(old.keys() & new.keys()):
