@@ -4,11 +4,11 @@
     python -m tools.views.diff old/cdktf.out cdktf.out   # two synth directories
     python -m tools.views.diff HEAD                 # a revision against the working tree's cdktf.out
 
-Per stack it lists the resources (and data sources, outputs, provider blocks)
-added, removed and changed, with the changed
-attributes, and flags every change that touches a stateful resource
-(`tools.views.stateful`) and every changed argument that forces its
-replacement. A change to tags alone is not a stateful change.
+Per stack it lists the resources (and data sources, outputs and provider
+blocks) added, removed and changed, with the attributes that changed, and
+flags every change that touches a stateful resource (`tools.views.stateful`)
+and every changed argument that forces its replacement. A change to tags
+alone is not a stateful change.
 
 Exit code: 0 no stateful resource touched, 2 a stateful resource changes in
 place, 3 a stateful resource is destroyed or replaced (CI asks for a second
