@@ -8,9 +8,11 @@ node in its tier; resource types it does not know stay out (IAM, routes,
 policies). The paths between nodes come from the JSON itself:
 
 - references (`${aws_x.y.attr}`), followed through connecting resources such
-  as listeners, target groups, DNS records, proxy targets, task definitions
-  and IAM roles (`JOINTS`), so that "the web service is behind the load
-  balancer" appears without drawing target groups;
+  as listeners, target groups, DNS records and proxy targets (`JOINTS`), so
+  that "the web service is behind the load balancer" appears without drawing
+  target groups;
+- permissions: what a workload's task definition and roles allow it to use
+  (followed forward only, `PERMISSIONS`);
 - security-group rules: a rule that lets group A reach group B on a port links
   every node in A to every node in B, labelled with the port;
 - names: a shared stack (the delivery pipeline) that names this environment's
@@ -32,7 +34,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,16 +147,26 @@ WAF = {"CLOUDFRONT": Kind("edge", "WAF web ACL (CloudFront)", 20), "REGIONAL": K
 JOINTS = frozenset({
     "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group", "aws_route53_record",
     "aws_db_proxy_target", "aws_db_proxy_default_target_group", "aws_db_proxy_endpoint",
-    "aws_ecs_task_definition", "aws_iam_role", "aws_iam_role_policy", "aws_iam_policy",
-    "aws_iam_role_policy_attachment", "aws_wafv2_web_acl_association", "aws_s3_bucket_replication_configuration",
-    "aws_backup_selection", "aws_backup_plan", "aws_cloudfront_origin_access_control", "aws_s3_bucket_notification",
+    "aws_wafv2_web_acl_association", "aws_s3_bucket_replication_configuration", "aws_backup_selection",
+    "aws_backup_plan", "aws_s3_bucket_notification",
     "aws_lambda_permission", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target", "aws_sns_topic_subscription",
+    "aws_medialive_input_security_group",
 })
+MAX_JOINTS = 3
+# What a workload may use: followed only forward, from the workload through its task definition and its
+# roles (with their policies) to what the policies name. Undirected, a policy naming two buckets would
+# join the buckets.
+PERMISSIONS = frozenset({"aws_ecs_task_definition", "aws_iam_role", "aws_iam_role_policy", "aws_iam_policy",
+                         "aws_iam_role_policy_attachment"})
 # Tiers whose nodes are context only: everything references keys and the VPC, so their edges would be noise.
 CONTEXT = frozenset({"security", "network"})
 # Column order of the picture: the request path, then what watches, protects and carries it.
 COLUMNS = ("dns", "edge", "balancing", "services", "streaming", "data", "storage", "observability", "security",
-           "network", "pipeline")
+           "network")
+WATCHED = {"dns": "DNS", "edge": "edge", "balancing": "load balancer", "services": "services",
+           "streaming": "streaming", "data": "data", "storage": "storage", "security": "security",
+           "network": "network", "pipeline": "pipeline", "observability": "observability"}
+PHYSICAL_NAMES = ("name", "identifier", "cluster_identifier", "replication_group_id", "bucket")
 SECURITY_GROUP_USERS = ("vpc_security_group_ids", "security_group_ids", "security_groups", "network_configuration")
 
 
@@ -165,6 +177,18 @@ class Node:
     rank: int
     label: str
     members: tuple[str, ...]  # resource addresses drawn by this node
+    watches: frozenset[str] = frozenset()  # tiers an alarm, dashboard or canary node watches
+
+    @property
+    def text(self) -> str:
+        if not self.watches:
+            return self.label
+        watched = [name for tier, name in WATCHED.items() if tier in self.watches]
+        return f"{self.label}\nwatching: {', '.join(watched)}"
+
+
+def _watching(node: Node, tier: str) -> Node:
+    return replace(node, watches=node.watches | {tier})
 
 
 def _kind(resource: Resource) -> Kind | None:
@@ -204,19 +228,54 @@ def _reference_graph(resources: Iterable[Resource]) -> dict[str, set[str]]:
 
 
 def _reachable(start: str, graph: dict[str, set[str]], drawn: dict[str, str]) -> set[str]:
-    """Drawn addresses reachable from `start` through joint resources only."""
+    """Drawn addresses reachable from `start` through at most MAX_JOINTS joint resources.
+
+    The limit keeps paths direct: load balancer <- listener -> target group <- service is two joints,
+    while web -> target group <- rule -> listener <- rule -> target group <- websocket is five, and
+    would join two services that merely share a listener.
+    """
     found: set[str] = set()
-    seen, frontier = {start}, [start]
+    seen, frontier = {start}, [(start, 0)]
     while frontier:
-        current = frontier.pop()
+        current, depth = frontier.pop(0)
         for neighbour in sorted(graph.get(current, ())):
             if neighbour in seen:
                 continue
             seen.add(neighbour)
             if neighbour in drawn:
-                found.add(neighbour)
-            elif neighbour.split(".")[0] in JOINTS:
-                frontier.append(neighbour)
+                # Two resources of one type are related only by a direct connector (a bucket and its
+                # replica); sharing a listener or a policy further away does not relate two services.
+                if neighbour.split(".")[0] != start.split(".")[0] or depth == 1:
+                    found.add(neighbour)
+            elif neighbour.split(".")[0] in JOINTS and depth < MAX_JOINTS:
+                frontier.append((neighbour, depth + 1))
+    return found
+
+
+def _permission_graph(resources: list[Resource]) -> dict[str, set[str]]:
+    """Directed: address -> what it refers to, where a role also refers to what its policies name."""
+    graph = {resource.address: resource.references() for resource in resources}
+    for resource in resources:
+        if resource.type in PERMISSIONS - {"aws_ecs_task_definition", "aws_iam_role"}:
+            for role in (ref for ref in resource.references() if ref.startswith("aws_iam_role.")):
+                graph.setdefault(role, set()).update(resource.references() - {role})
+    return graph
+
+
+def _permitted(start: str, graph: dict[str, set[str]], drawn: dict[str, str]) -> set[str]:
+    """Drawn addresses a workload reaches through its task definition, roles and policies."""
+    found: set[str] = set()
+    seen, frontier = {start}, [start]
+    while frontier:
+        current = frontier.pop()
+        for target in sorted(graph.get(current, ())):
+            if target in seen:
+                continue
+            seen.add(target)
+            if target.split(".")[0] in PERMISSIONS:
+                frontier.append(target)
+            elif target in drawn and current != start:
+                found.add(target)
     return found
 
 
@@ -242,11 +301,11 @@ def edges_of(stack: Stack, nodes: list[Node], shared: Iterable[Stack] = ()) -> t
     drawn = {address: node.key for node in nodes for address in node.members}
     by_key = {node.key: node for node in nodes}
     pairs: dict[tuple[str, str], str] = {}
-    graph = _reference_graph(stack.resources)
+    graph, permissions = _reference_graph(stack.resources), _permission_graph(stack.resources)
     for address, key in sorted(drawn.items()):
         if by_key[key].tier in CONTEXT:
             continue
-        for other in _reachable(address, graph, drawn):
+        for other in _reachable(address, graph, drawn) | _permitted(address, permissions, drawn):
             if by_key[drawn[other]].tier not in CONTEXT and drawn[other] != key:
                 pairs.setdefault(_pair(key, drawn[other]), "")
     # Security-group rules: who may reach whom, on which port.
@@ -280,15 +339,29 @@ def edges_of(stack: Stack, nodes: list[Node], shared: Iterable[Stack] = ()) -> t
                 by_key[shared_node.key] = shared_node
                 for target in targets:
                     pairs[(shared_node.key, target)] = "deploys"
+    # Alarms often name what they watch (a dimension's cluster or service name) rather than refer to it.
+    physical = {str(value): drawn[resource.address] for resource in stack.resources if resource.address in drawn
+                for key in PHYSICAL_NAMES if isinstance(value := resource.body.get(key), str) and "${" not in value}
+    for node in nodes:
+        if node.tier == "observability":
+            bodies = " ".join(json.dumps(r.body) for r in stack.resources if r.address in node.members)
+            for name, key in physical.items():
+                if f'"{name}"' in bodies and by_key[key].tier != "observability":
+                    pairs.setdefault(_pair(node.key, key), "")
     edges: set[Edge] = set()
     for (first, second), label in pairs.items():
         a, b = by_key[first], by_key[second]
-        if b.tier == "pipeline" or (a.tier != "pipeline" and a.tier != "observability" and a.rank > b.rank):
+        if (a.tier == "observability") != (b.tier == "observability"):
+            # Dozens of alarms watch every tier: the alarm nodes name the tiers instead of an edge to each.
+            watcher, watched = (a, b) if a.tier == "observability" else (b, a)
+            extra = [_watching(node, watched.tier) if node.key == watcher.key else node for node in extra]
+            by_key[watcher.key] = _watching(by_key[watcher.key], watched.tier)
+            continue
+        if b.tier == "pipeline" or (a.tier != "pipeline" and a.rank > b.rank):
             a, b = b, a  # arrows run along the path; the pipeline points at what it deploys
-        if a.tier == "observability" and b.tier != "observability":
-            a, b = b, a  # what is watched points at the alarm
         edges.add((a.key, b.key, label))
-    return extra, edges
+    watchers = [node for node in by_key.values() if node.watches]
+    return extra + [node for node in watchers if node not in extra], edges
 
 
 def _quote(text: str) -> str:
@@ -298,7 +371,9 @@ def _quote(text: str) -> str:
 def render_dot(stack: Stack, shared: Iterable[Stack] = ()) -> str:
     nodes = nodes_of(stack)
     extra, edges = edges_of(stack, nodes, shared)
-    nodes = sorted(nodes + extra, key=lambda node: (node.rank, node.key))
+    # Nodes edges_of returns (shared-stack nodes, and alarm nodes now naming what they watch) win.
+    merged = {node.key: node for node in nodes} | {node.key: node for node in extra}
+    nodes = sorted(merged.values(), key=lambda node: (node.rank, node.key))
     ranks = {node.key: node.rank for node in nodes}
     tiers = {node.key: node.tier for node in nodes}
     lines = [
@@ -316,7 +391,7 @@ def render_dot(stack: Stack, shared: Iterable[Stack] = ()) -> str:
             continue
         lines.append(f"  subgraph cluster_{tier} {{")
         lines.append(f"    label={_quote(spec.label)}; style=\"rounded,dashed\"; color=\"#9aa0a6\"; fontsize=13;")
-        lines += [f"    {_quote(node.key)} [label={_quote(node.label)}, fillcolor=\"{spec.color}\"];" for node in members]
+        lines += [f"    {_quote(node.key)} [label={_quote(node.text)}, fillcolor=\"{spec.color}\"];" for node in members]
         # One column per tier: its nodes share a rank, stacked top to bottom.
         lines.append("    { rank=same; " + " ".join(_quote(node.key) for node in members) + " }")
         lines.append("  }")
@@ -331,8 +406,8 @@ def render_dot(stack: Stack, shared: Iterable[Stack] = ()) -> str:
         style: list[str] = [f"label={_quote(label)}"] if label else []
         if ranks[first] == ranks[second] and tiers[first] == tiers[second]:
             style.append("dir=none")
-        if "observability" in (tiers[first], tiers[second]) or "pipeline" in (tiers[first], tiers[second]):
-            style += ["style=dashed", "constraint=false"]
+        if "pipeline" in (tiers[first], tiers[second]):
+            style.append("style=dashed")  # deploys, rather than carries requests
         lines.append(f"  {_quote(first)} -> {_quote(second)}" + (f" [{', '.join(style)}]" if style else "") + ";")
     # Invisible links between consecutive tiers lay the tiers out left to right in path order.
     firsts = [next(node.key for node in nodes if node.tier == tier) for tier in COLUMNS if any(n.tier == tier for n in nodes)]
