@@ -18,6 +18,7 @@ listed, so that a new priced type cannot hide.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -111,16 +112,16 @@ def _scaling_target(stack: Stack, namespace: str, refers_to: Resource) -> Resour
     return None
 
 
-def _split(tasks: int, strategy: list[dict[str, Any]]) -> tuple[int, float]:
-    """(on-demand tasks, Spot tasks) for a task count under a capacity-provider strategy (base first, then weights)."""
+def _split(tasks: int, strategy: list[dict[str, Any]]) -> tuple[float, float]:
+    """(on-demand, Spot) tasks on average for a count under a capacity-provider strategy (base first, then weights)."""
     if not strategy:
-        return tasks, 0.0
+        return float(tasks), 0.0
     by_provider = {item["capacity_provider"]: item for item in strategy}
     on_demand, spot = by_provider.get("FARGATE", {}), by_provider.get("FARGATE_SPOT", {})
     base = min(tasks, int(on_demand.get("base") or 0))
     weights = int(on_demand.get("weight") or 0), int(spot.get("weight") or 0)
     spot_tasks = (tasks - base) * weights[1] / sum(weights) if sum(weights) else 0.0
-    return tasks - round(spot_tasks), spot_tasks
+    return tasks - spot_tasks, spot_tasks
 
 
 Pricer = Callable[[Stack, PriceTable, dict[str, Any]], tuple[list[Line], list[Saving], set[str]]]
@@ -159,7 +160,7 @@ def compute(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[lis
         on_demand, spot_tasks = _split(low, strategy)
         name = body.get("name", service.id)
         lines.append(Line("Compute", f"Fargate: {name}",
-                          f"{low} task(s) at the autoscaling minimum ({on_demand} on-demand, {spot_tasks:g} Spot) x "
+                          f"{low} task(s) at the autoscaling minimum ({on_demand:g} on-demand, {spot_tasks:g} Spot on average) x "
                           f"{vcpu:g} vCPU/{memory_gb:g} GB{' ARM' if arm else ''}", monthly(low)))
         for tasks, when in ((low, "at the minimum"), (high, "at the maximum")):
             _, spot_at = _split(tasks, strategy)
@@ -304,7 +305,15 @@ def streaming(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[l
                 f"{hours:g} channel-hours live (assumed) x {_money(rate)}/h "
                 f"({channels[0].body.get('channel_class', 'STANDARD')}, renditions {'/'.join(f'{h}p' for h in renditions)})",
                 hours * rate)
-    return [line], [], {"aws_medialive_channel"}
+    lines = [line]
+    if stack.of_type("aws_media_convert_queue"):
+        # Recordings become VOD renditions: one output minute per rendition per recorded minute.
+        minutes = float(usage.get("vod_source_minutes", hours * 60))
+        per_minute = sum(price("mediaconvert_hd_minute") if height >= 720 else price("mediaconvert_sd_minute")
+                         for height in _heights(channels[0].body))
+        lines.append(Line("Streaming", "MediaConvert: recordings to VOD renditions",
+                          f"{minutes:g} recorded minutes (assumed) x {len(renditions)} renditions", minutes * per_minute))
+    return lines, [], {"aws_medialive_channel", "aws_media_convert_queue"}
 
 
 def storage(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[list[Line], list[Saving], set[str]]:
@@ -356,6 +365,11 @@ def platform(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[li
     if alarms or dashboards:
         lines.append(Line("Observability", "CloudWatch alarms and dashboards", f"{len(alarms)} alarm(s), {len(dashboards)} dashboard(s)",
                           len(alarms) * price("cloudwatch_alarm_month") + len(dashboards) * price("cloudwatch_dashboard_month")))
+    canaries = stack.of_type("aws_synthetics_canary")
+    if canaries:
+        runs = sum(_runs_per_month(c.body, price.hours) for c in canaries)
+        lines.append(Line("Observability", "Synthetics canaries", f"{len(canaries)} canary(ies), {runs:,.0f} runs a month",
+                          runs * price("synthetics_canary_run")))
     if stack.of_type("aws_cloudwatch_log_group") and usage.get("logs_gb"):
         gb = float(usage["logs_gb"])
         lines.append(Line("Observability", "CloudWatch Logs ingestion", f"{gb:g} GB (assumed)", gb * price("cloudwatch_logs_gb")))
@@ -367,7 +381,19 @@ def platform(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[li
         lines.append(Line("Pipeline", "CodePipeline V2", f"{minutes:g} action-minutes (assumed)",
                           minutes * price("codepipeline_action_minute")))
     return lines, [], {"aws_kms_key", "aws_kms_replica_key", "aws_secretsmanager_secret", "aws_cloudwatch_metric_alarm",
+                       "aws_synthetics_canary",
                        "aws_cloudwatch_dashboard", "aws_cloudwatch_log_group", "aws_codebuild_project", "aws_codepipeline"}
+
+
+def _runs_per_month(canary: dict[str, Any], hours: float) -> float:
+    """Runs a month of a canary scheduled `rate(N minute(s)|hour(s))`; other schedules count once an hour."""
+    schedule = canary.get("schedule")
+    expression = str((schedule[0] if isinstance(schedule, list) else schedule or {}).get("expression", ""))
+    match = re.fullmatch(r"rate\((\d+) (minute|hour)s?\)", expression)
+    if not match:
+        return hours
+    every_minutes = int(match.group(1)) * (60 if match.group(2) == "hour" else 1)
+    return hours * 60 / every_minutes
 
 
 PRICERS: tuple[Pricer, ...] = (compute, database, cache, network, load_balancer, edge, streaming, storage, platform)
