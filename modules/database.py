@@ -65,6 +65,23 @@ MONITORING_INTERVAL_SECONDS = 15
 # Database Insights: advanced mode needs 465 days of Performance Insights data; standard keeps the free 7.
 INSIGHTS_RETENTION_DAYS = {"standard": 7, "advanced": 465}
 READER_CPU_TARGET_PERCENT = 60
+# Memory (GiB) of the Aurora classes we run, by family kind and size, for Aurora's default max_connections.
+INSTANCE_MEMORY_GIB = {
+    "r": {"large": 16, "xlarge": 32, "2xlarge": 64, "4xlarge": 128, "8xlarge": 256},  # db.r6g, db.r7g, db.r8g
+    "t": {"medium": 4, "large": 8},  # db.t4g
+}
+
+
+def default_max_connections(instance_class: str) -> int:
+    """Aurora PostgreSQL's default, LEAST(DBInstanceClassMemory / 9531392, 5000), from the class's memory.
+
+    An upper bound (DBInstanceClassMemory is a little below the class's memory): alarms take a fraction of it.
+    """
+    family, size = instance_class.split(".")[1:]
+    memory_gib = INSTANCE_MEMORY_GIB.get(family[0], {}).get(size)
+    if memory_gib is None:
+        raise ValueError(f"{instance_class}: add its memory to INSTANCE_MEMORY_GIB in modules/database.py")
+    return min(memory_gib * 2**30 // 9531392, 5000)
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,7 @@ class DatabaseConfig:
 
 class Database(Construct):
     """Exposes `proxy_endpoint`, `reader_endpoint`, `instance_identifier` (the writer at creation),
-    `cluster_identifier`, `cluster_arn`, `subnet_group_name`, `master_secret_arn`, `app_credentials_secret_arn`,
+    `cluster_identifier`, `cluster_arn`, `subnet_group_name`, `max_connections` (per instance, for alarms), `master_secret_arn`, `app_credentials_secret_arn`,
     `database_url_secret_arn` and `port`."""
 
     def __init__(self, scope: Construct, id: str, config: DatabaseConfig) -> None:
@@ -183,6 +200,7 @@ class Database(Construct):
             for number in range(1, sizing.read_replicas + 2)
         ]
         self.instance_identifier = instances[0].identifier
+        self.max_connections = default_max_connections(sizing.instance_class)
 
         # More readers under read load (R2.3): Aurora adds and removes them itself.
         readers = AppautoscalingTarget(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from environments.config import ConfigError, parse_environment, read_raw
+from modules.database import default_max_connections
 from tests.stack_json import StackJson, ref
 from tools.checkov_gate import load_suppressions
 
@@ -157,6 +158,17 @@ def test_connections_are_pooled_by_rds_proxy_with_tls_iam_and_secrets(env: Stack
     assert cluster["iam_database_authentication_enabled"] is True
     assert cluster["manage_master_user_password"] is True
     assert cluster["master_user_secret_kms_key_id"] == key_arn("secrets")
+
+
+def test_max_connections_for_alarms_follow_aurora_defaults(configs) -> None:
+    """Aurora PostgreSQL: LEAST(DBInstanceClassMemory / 9531392, 5000); every configured class is known."""
+    assert default_max_connections("db.r7g.xlarge") == 32 * 2**30 // 9531392
+    assert default_max_connections("db.r8g.8xlarge") == 5000
+    assert default_max_connections("db.t4g.medium") < default_max_connections("db.r7g.large")
+    for config in configs.values():
+        assert default_max_connections(config.database.instance_class) > 0
+    with pytest.raises(ValueError, match="INSTANCE_MEMORY_GIB"):
+        default_max_connections("db.x2g.large")
 
 
 def test_database_sits_in_the_data_subnets_behind_its_own_groups(env: StackJson, configs) -> None:
