@@ -101,8 +101,8 @@ class DatabaseConfig:
 
 class Database(Construct):
     """Exposes `proxy_endpoint`, `reader_endpoint`, `instance_identifier` (the writer at creation),
-    `cluster_identifier`, `cluster_arn`, `subnet_group_name`, `max_connections` (per instance, for alarms), `master_secret_arn`, `app_credentials_secret_arn`,
-    `database_url_secret_arn` and `port`."""
+    `cluster_identifier`, `cluster_arn`, `subnet_group_name`, `max_connections` (per instance, for alarms),
+    `master_secret_arn`, `app_credentials_secret_arn`, `database_url_secret_arn` and `port`."""
 
     def __init__(self, scope: Construct, id: str, config: DatabaseConfig) -> None:
         super().__init__(scope, id)
