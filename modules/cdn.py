@@ -93,9 +93,8 @@ class ContentDeliveryConfig:
     signing_public_keys: Sequence[str]  # PEM; more than one while a key is being rotated
     log_bucket: SecureBucket
     price_class: str
-    # From the edge tier; None until it has landed (the distribution then answers on *.cloudfront.net only).
-    certificate_arn: str | None = None
-    web_acl_arn: str | None = None
+    certificate_arn: str  # ACM, in us-east-1, naming every alias
+    web_acl_arn: str  # WAF, CLOUDFRONT scope
 
 
 class ContentDelivery(Construct):
@@ -269,7 +268,6 @@ class Distribution(Construct):
     def __init__(self, scope: Construct, id: str, config: DistributionConfig, delivery: ContentDelivery) -> None:
         super().__init__(scope, id)
         shared = delivery.config
-        certificate_arn = shared.certificate_arn
         self.distribution = CloudfrontDistribution(
             self,
             "distribution",
@@ -278,8 +276,7 @@ class Distribution(Construct):
             is_ipv6_enabled=True,
             http_version="http2and3",
             price_class=shared.price_class,
-            # Without the certificate CloudFront refuses aliases: they come with the edge tier's certificate.
-            aliases=list(config.aliases) if certificate_arn else None,
+            aliases=list(config.aliases),
             web_acl_id=shared.web_acl_arn,
             origin=[
                 self._origin(origin_id, domain_name, bucket is not None, delivery)
@@ -309,14 +306,10 @@ class Distribution(Construct):
             restrictions=CloudfrontDistributionRestrictions(
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(restriction_type="none")
             ),
-            viewer_certificate=(
-                CloudfrontDistributionViewerCertificate(
-                    acm_certificate_arn=certificate_arn,
-                    ssl_support_method="sni-only",
-                    minimum_protocol_version="TLSv1.2_2021",
-                )
-                if certificate_arn
-                else CloudfrontDistributionViewerCertificate(cloudfront_default_certificate=True)
+            viewer_certificate=CloudfrontDistributionViewerCertificate(
+                acm_certificate_arn=shared.certificate_arn,
+                ssl_support_method="sni-only",
+                minimum_protocol_version="TLSv1.2_2021",
             ),
         )
         self.id = self.distribution.id

@@ -43,6 +43,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from constructs import Construct
 
+from modules.iam import Statement
 from modules.naming import BUCKET_LIMIT, Names
 from modules.secure_bucket import Replication, SecureBucket, SecureBucketConfig
 
@@ -244,6 +245,37 @@ class ContentStorage(Construct):
                 ),
             ],
         )
+
+
+def content_access_statements(storage: ContentStorage, content_kms_key_arn: str) -> list[Statement]:
+    """What the web app does with the buckets: presign uploads and downloads of user content, read recordings and VOD."""
+    return [
+        {
+            "Sid": "UserContent",
+            "Effect": "Allow",
+            "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                       "s3:PutObject", "s3:RestoreObject"],
+            "Resource": f"{storage.content_bucket.arn}/*",
+        },
+        {
+            "Sid": "ReadMedia",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [f"{storage.recordings_bucket.arn}/*", f"{storage.vod_bucket.arn}/*"],
+        },
+        {
+            "Sid": "ListMedia",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": [storage.content_bucket.arn, storage.recordings_bucket.arn, storage.vod_bucket.arn],
+        },
+        {
+            "Sid": "ContentKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": content_kms_key_arn,
+        },
+    ]
 
 
 def _intelligent_tiering_on_upload() -> S3BucketLifecycleConfigurationRule:

@@ -17,19 +17,31 @@ from modules.app_secrets import AppSecrets, AppSecretsConfig
 from modules.audit_trail import AuditTrail, AuditTrailConfig
 from modules.backup import Backup, BackupConfig
 from modules.cache import Cache, CacheConfig
-from modules.cdn import Behavior, ContentDelivery, ContentDeliveryConfig, Distribution, DistributionConfig, S3Origin
+from modules.cdn import (
+    Behavior,
+    ContentDelivery,
+    ContentDeliveryConfig,
+    Distribution,
+    DistributionConfig,
+    HttpsOrigin,
+    S3Origin,
+)
 from modules.certificates import Certificates, CertificatesConfig
-from modules.content_storage import ContentStorage, ContentStorageConfig
+from modules.container_registry import ContainerRegistry, ContainerRegistryConfig
+from modules.content_storage import ContentStorage, ContentStorageConfig, content_access_statements
 from modules.cost import CostConfig, CostControls
 from modules.database import Database, DatabaseConfig
 from modules.dns import SERVICE_HOSTS, AliasTarget, Dns, DnsConfig
+from modules.ecs_cluster import CapacityStrategy, Cluster, EcsClusterConfig
+from modules.ecs_service import EcsServiceConfig, Service
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
+from modules.load_balancer import LoadBalancer, LoadBalancerConfig, RouteConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.remote_state import StateStore, use_remote_state
-from modules.security_groups import SecurityGroups, SecurityGroupsConfig
-from modules.tracing import Tracing, TracingConfig
+from modules.security_groups import WEB_PORT, WEBSOCKET_PORT, SecurityGroups, SecurityGroupsConfig
+from modules.tracing import COLLECTOR_STATEMENT, Tracing, TracingConfig
 from modules.waf import Waf, WafConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
@@ -178,6 +190,121 @@ class EnvironmentStack(PlatformStack):
         )
         keys.replica.allow(media_cdn.decrypt_statement())  # the failover origin is encrypted in the replica region
         dns.alias("media", AliasTarget(media_cdn.domain_name, media_cdn.hosted_zone_id, ipv6=True))
+
+        registry = ContainerRegistry(
+            self,
+            "registry",
+            ContainerRegistryConfig(names=names, images=("web", "websocket"), kms_key_arn=keys.pipeline.arn,
+                                    keep_releases=config.compute.keep_images),
+        )
+        capacity = CapacityStrategy(on_demand_base=config.compute.on_demand_base,
+                                    spot_weight=config.compute.spot_weight)
+        cluster = Cluster(self, "ecs", EcsClusterConfig(names=names, account_id=config.account_id, capacity=capacity))
+        app_names = ("", "www", "app", "api")
+        app_hosts = [dns.fqdn(name) for name in app_names]
+        load_balancer = LoadBalancer(
+            self,
+            "load_balancer",
+            LoadBalancerConfig(
+                names=names,
+                account_id=config.account_id,
+                region=config.region,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=security_groups.load_balancer,
+                log_bucket=content.log_bucket,
+                deletion_protection=config.is_prod,
+                certificate_arn=certificates.load_balancer_certificate_arn,
+                web_acl_arn=waf.regional_web_acl_arn,
+                routes=[
+                    RouteConfig(name="web", port=WEB_PORT, health_check_path="/api/health", hosts=app_hosts,
+                                priority=200),
+                    RouteConfig(name="websocket", port=WEBSOCKET_PORT, health_check_path="/health",
+                                hosts=[dns.fqdn("ws")], priority=100, sticky=True, deregistration_delay=60),
+                ],
+            ),
+        )
+        app_cdn = Distribution(
+            self,
+            "app_cdn",
+            DistributionConfig(
+                name="app",
+                comment="the web app: pages and API from the load balancer, hashed assets from S3",
+                origins=[HttpsOrigin("load_balancer", load_balancer.dns_name), S3Origin("static", content.static_bucket)],
+                default_behavior=Behavior(origin_id="load_balancer", cache_policy_id=cdn.api_cache_policy_id,
+                                          origin_request_policy_id=cdn.api_origin_request_policy_id, methods="all"),
+                behaviors=[Behavior(origin_id="static", cache_policy_id=cdn.static_cache_policy_id,
+                                    path_pattern="/_next/static/*")],
+                aliases=app_hosts,
+            ),
+            cdn,
+        )
+        app_url = f"https://{config.domain}"
+        common_environment = {
+            "NODE_ENV": "production",
+            "AWS_REGION": config.region,
+            "HOSTNAME": "0.0.0.0",
+            "NEXTAUTH_URL": app_url,
+            "NEXT_PUBLIC_APP_URL": app_url,
+            "REDIS_CLUSTER_MODE": "true",
+            "SENTRY_ENVIRONMENT": config.name,  # R7.7: errors carry environment and release
+            "SENTRY_RELEASE": config.compute.image_tag,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        }
+        # Each secret's whole value is the variable's value (no JSON keys); the browser's Sentry DSN is the server's.
+        web_secrets = {**app_secrets.arns, "NEXT_PUBLIC_SENTRY_DSN": app_secrets.arns["SENTRY_DSN"]}
+        websocket_secrets = {name: app_secrets.arns[name] for name in ("JWT_SECRET", "NEXTAUTH_SECRET", "SENTRY_DSN")}
+        services = {}
+        for service, port, health, sizing, environment, secrets, statements in (
+            ("web", WEB_PORT, "/api/health", config.compute.web,
+             {"AWS_S3_BUCKET_NAME": content.content_bucket.name,
+              "STREAMING_RECORDINGS_BUCKET": content.recordings_bucket.name,
+              "VOD_CONTENT_BUCKET": content.vod_bucket.name,
+              "CLOUDFRONT_DOMAIN": dns.fqdn("media"),
+              "FROM_EMAIL": f"no-reply@{config.domain}"},
+             web_secrets, [COLLECTOR_STATEMENT, *content_access_statements(content, keys.content.arn)]),
+            ("websocket", WEBSOCKET_PORT, "/health", config.compute.websocket, {}, websocket_secrets,
+             [COLLECTOR_STATEMENT]),
+        ):
+            services[service] = Service(
+                self,
+                service,
+                EcsServiceConfig(
+                    names=names,
+                    name=service,
+                    account_id=config.account_id,
+                    region=config.region,
+                    cluster_name=cluster.name,
+                    image=f"{registry.repositories[service].url}:{config.compute.image_tag}",
+                    repository_arn=registry.repositories[service].arn,
+                    port=port,
+                    health_check_path=health,
+                    cpu=sizing.cpu,
+                    memory_mib=sizing.memory_mib,
+                    min_tasks=sizing.min_tasks,
+                    max_tasks=sizing.max_tasks,
+                    capacity=capacity,
+                    subnet_ids=network.app_subnet_ids,
+                    security_group_id=getattr(security_groups, service),
+                    route=load_balancer.routes[service],
+                    load_balancer_arn_suffix=load_balancer.arn_suffix,
+                    infrastructure_role_arn=cluster.infrastructure_role_arn,
+                    bake_time_minutes=config.compute.bake_time_minutes,
+                    logs_kms_key_arn=keys.logs.arn,
+                    secrets_kms_key_arn=keys.secrets.arn,
+                    environment={**common_environment, **environment, "PORT": str(port),
+                                 "OTEL_SERVICE_NAME": names(service)},
+                    secrets=secrets,
+                    task_policy_statements=statements,
+                    # Next.js writes its image and ISR cache; everything else is read-only.
+                    writable_paths=("/tmp", "/app/.next/cache") if service == "web" else ("/tmp",),
+                ),
+            )
+        # Names users type, by reference to what serves them (R9.4).
+        for name in app_names:
+            dns.alias(name, AliasTarget(app_cdn.domain_name, app_cdn.hosted_zone_id, ipv6=True))
+        dns.alias("ws", AliasTarget(load_balancer.dns_name, load_balancer.zone_id))
 
         # -- streaming (R5) --
 

@@ -222,6 +222,42 @@ def test_cache_policies_make_a_95_percent_hit_ratio_reachable(env: StackJson) ->
     assert api["default_ttl"] == api["max_ttl"] == api["min_ttl"] == 0  # the API is never cached
 
 
+@pytest.mark.requirement("R4.4", "R12.3", "R10.6")
+def test_app_distribution_caches_hashed_assets_for_a_year_and_never_the_api(env: StackJson, configs) -> None:
+    domain = configs[env.name].domain
+    distribution = _distribution(env, "app_cdn")
+    assert distribution["aliases"] == [domain, f"www.{domain}", f"app.{domain}", f"api.{domain}"]
+    origins = {origin["origin_id"]: origin for origin in distribution["origin"]}
+    assert origins["load_balancer"]["domain_name"] == ref("aws_lb", "load_balancer_alb", "dns_name")
+    assert origins["load_balancer"]["custom_origin_config"]["origin_protocol_policy"] == "https-only"
+    assert origins["static"]["domain_name"] == _bucket_ref("static", "bucket_regional_domain_name")
+    assert all(origin["origin_shield"]["enabled"] is True for origin in origins.values())
+    [assets] = distribution["ordered_cache_behavior"]
+    assert assets["path_pattern"] == "/_next/static/*" and assets["target_origin_id"] == "static"
+    assert assets["cache_policy_id"] == ref("aws_cloudfront_cache_policy", "cdn_static_cache", "id")
+    assert assets["compress"] is True
+    api = distribution["default_cache_behavior"]
+    assert api["target_origin_id"] == "load_balancer"
+    assert api["cache_policy_id"] == ref("aws_cloudfront_cache_policy", "cdn_api_cache", "id")
+    assert api["origin_request_policy_id"] == ref("aws_cloudfront_origin_request_policy", "cdn_api_origin_request", "id")
+    assert set(api["allowed_methods"]) == {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+    forwarded = env.resource("aws_cloudfront_origin_request_policy", "cdn_api_origin_request")
+    assert forwarded["headers_config"]["header_behavior"] == "allViewer"  # Host too: the origin certificate matches
+
+
+@pytest.mark.requirement("R6.1", "R6.7")
+def test_distributions_use_the_edge_certificate_and_web_acl(env: StackJson) -> None:
+    for name in ("app_cdn", "media_cdn"):
+        distribution = _distribution(env, name)
+        assert distribution["web_acl_id"] == ref("aws_wafv2_web_acl", "waf_cloudfront_acl", "arn")
+        assert distribution["viewer_certificate"] == {
+            "acm_certificate_arn": ref("aws_acm_certificate_validation", "certificates_cloudfront_issued",
+                                       "certificate_arn"),
+            "ssl_support_method": "sni-only",
+            "minimum_protocol_version": "TLSv1.2_2021",
+        }
+
+
 def test_security_headers_policy(env: StackJson) -> None:
     headers = env.resource("aws_cloudfront_response_headers_policy", "cdn_security_headers")["security_headers_config"]
     hsts = headers["strict_transport_security"]
