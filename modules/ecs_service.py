@@ -139,6 +139,7 @@ class EcsServiceConfig:
     load_balancer_arn_suffix: str
     infrastructure_role_arn: str  # ECS moves listener rules with it (blue/green)
     bake_time_minutes: int
+    alarm_topic_arn: str  # a deployment rolled back by an alarm pages the operators
     logs_kms_key_arn: str
     secrets_kms_key_arn: str
     environment: Mapping[str, str]
@@ -349,6 +350,7 @@ class Service(Construct):
                 evaluation_periods=2,
                 datapoints_to_alarm=2,
                 treat_missing_data="notBreaching",
+                alarm_actions=[config.alarm_topic_arn],
                 metric_query=[
                     metric("blue", metric_name, stat, route.blue_arn_suffix),
                     metric("green", metric_name, stat, route.green_arn_suffix),

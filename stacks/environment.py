@@ -10,7 +10,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
-from modules.alarms import Alarms, AlarmsConfig
+from modules.alarms import Alarms, AlarmsConfig, LoadBalancerMetrics, ServiceMetrics
 from modules.alerts import Alerts, AlertsConfig
 from modules.canaries import Canaries, CanariesConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
@@ -139,6 +139,14 @@ class EnvironmentStack(PlatformStack):
                          database_security_group_id=security_groups.database, kms_key_arn=keys.backups.arn,
                          replica_kms_key_arn=keys.replica.arn),
             replica_provider=providers.replica,
+        )
+
+        # The alerts topic comes first: every tier's alarms page it (observability owns it).
+        alerts = Alerts(
+            self,
+            "alerts",
+            AlertsConfig(name=names("alerts"), account_id=config.account_id, kms_key_arn=keys.messaging.arn,
+                         emails=tuple(config.alert_emails)),
         )
 
         # -- compute, content and CDN (R1, R4) --
@@ -291,6 +299,7 @@ class EnvironmentStack(PlatformStack):
                     load_balancer_arn_suffix=load_balancer.arn_suffix,
                     infrastructure_role_arn=cluster.infrastructure_role_arn,
                     bake_time_minutes=config.compute.bake_time_minutes,
+                    alarm_topic_arn=alerts.topic_arn,
                     logs_kms_key_arn=keys.logs.arn,
                     secrets_kms_key_arn=keys.secrets.arn,
                     environment={**common_environment, **environment, "PORT": str(port),
@@ -319,12 +328,6 @@ class EnvironmentStack(PlatformStack):
             logs_key=keys.logs,
         )
         observability = config.observability
-        alerts = Alerts(
-            self,
-            "alerts",
-            AlertsConfig(name=names("alerts"), account_id=config.account_id, kms_key_arn=keys.messaging.arn,
-                         emails=tuple(config.alert_emails)),
-        )
         # CloudFront and Route 53 publish their metrics in us-east-1 only; their alarms need a topic there.
         edge_alerts = alerts if config.region == "us-east-1" else Alerts(
             self,
@@ -347,7 +350,15 @@ class EnvironmentStack(PlatformStack):
                            log_bucket=content.log_bucket.name),
         )
         alarms.canaries(canaries.canary_names)
-        alarms.distributions({"media": media_cdn.id}, cache_hit_rate_for=())
+        alarms.distributions({"media": media_cdn.id, "app": app_cdn.id}, cache_hit_rate_for=())
+        # Both colours of each service: after a blue/green deployment the other one serves.
+        alarms.load_balancer(LoadBalancerMetrics(
+            arn_suffix=load_balancer.arn_suffix,
+            target_groups={f"{name}-{colour}": getattr(route, f"{colour}_arn_suffix")
+                           for name, route in load_balancer.routes.items() for colour in ("blue", "green")},
+        ))
+        alarms.services(ServiceMetrics(cluster_name=cluster.name,
+                                       services={name: service.service_name for name, service in services.items()}))
         self.tracing = Tracing(self, "tracing", TracingConfig(prefix=names.prefix, sample_rate=observability.trace_sample_rate))
         CostControls(
             self,

@@ -297,6 +297,7 @@ def test_deployments_are_native_ecs_blue_green_with_bake_time_and_alarm_rollback
         for alarm_name in body["alarms"]["alarm_names"]:
             logical_id = alarm_name.split(".")[1]
             alarm = env.resource("aws_cloudwatch_metric_alarm", logical_id)
+            assert alarm["alarm_actions"] == [ref("aws_sns_topic", "alerts_topic", "arn")]  # a rollback pages
             groups = {q["metric"]["dimensions"]["TargetGroup"] for q in alarm["metric_query"] if "metric" in q}
             assert groups == {ref("aws_lb_target_group", f"load_balancer_{service}_{c}", "arn_suffix")
                               for c in ("blue", "green")}
