@@ -261,8 +261,10 @@ class EnvironmentStack(PlatformStack):
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         }
         # Each secret's whole value is the variable's value (no JSON keys); the browser's Sentry DSN is the server's.
-        web_secrets = {**app_secrets.arns, "NEXT_PUBLIC_SENTRY_DSN": app_secrets.arns["SENTRY_DSN"]}
-        websocket_secrets = {name: app_secrets.arns[name] for name in ("JWT_SECRET", "NEXTAUTH_SECRET", "SENTRY_DSN")}
+        data_secrets = {"DATABASE_URL": database.database_url_secret_arn, "REDIS_URL": cache.redis_url_secret_arn}
+        web_secrets = {**app_secrets.arns, **data_secrets, "NEXT_PUBLIC_SENTRY_DSN": app_secrets.arns["SENTRY_DSN"]}
+        websocket_secrets = {**data_secrets,
+                             **{name: app_secrets.arns[name] for name in ("JWT_SECRET", "NEXTAUTH_SECRET", "SENTRY_DSN")}}
         services = {}
         for service, port, health, sizing, environment, secrets, statements in (
             ("web", WEB_PORT, "/api/health", config.compute.web,

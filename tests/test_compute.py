@@ -100,6 +100,11 @@ def test_no_task_carries_a_secret_in_plaintext_environment(env: StackJson) -> No
     for name in ("NEXTAUTH_SECRET", "JWT_SECRET", "ENCRYPTION_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
                  "SENDGRID_API_KEY", "OPENAI_API_KEY", "SENTRY_DSN"):
         assert secrets[name] == ref("aws_secretsmanager_secret", f"app_secrets_{name.lower()}", "arn")
+    # Both services reach PostgreSQL and Redis through URL secrets holding bare URLs (not whole JSON secrets).
+    for service in SERVICES:
+        secrets = {s["name"]: s["valueFrom"] for s in _containers(env, service)[service]["secrets"]}
+        assert secrets["DATABASE_URL"] == ref("aws_secretsmanager_secret", "database_database_url", "arn")
+        assert secrets["REDIS_URL"] == ref("aws_secretsmanager_secret", "cache_redis_url", "arn")
 
 
 @pytest.mark.requirement("R6.3")
