@@ -126,7 +126,7 @@ def test_the_canary_script_is_packaged_where_synthetics_loads_it(synth_dir) -> N
 def test_availability_below_99_9_percent_pages(env: StackJson) -> None:
     canaries = env.resources("aws_synthetics_canary")
     alarms = {logical_id: alarm for logical_id, alarm in env.resources("aws_cloudwatch_metric_alarm").items()
-              if alarm["namespace"] == "CloudWatchSynthetics"}
+              if alarm.get("namespace") == "CloudWatchSynthetics"}
     watched = {alarm["dimensions"]["CanaryName"] for alarm in alarms.values()}
     assert watched == {ref("aws_synthetics_canary", logical_id, "name") for logical_id in canaries}
     for logical_id, alarm in alarms.items():
@@ -139,7 +139,7 @@ def test_availability_below_99_9_percent_pages(env: StackJson) -> None:
 @pytest.mark.requirement("R7.4")
 def test_cloudfront_alarms_live_in_us_east_1_and_page(env: StackJson) -> None:
     cdn = {logical_id: alarm for logical_id, alarm in env.resources("aws_cloudwatch_metric_alarm").items()
-           if alarm["namespace"] == "AWS/CloudFront"}
+           if alarm.get("namespace") == "AWS/CloudFront"}
     assert cdn
     for logical_id, alarm in cdn.items():
         assert alarm["provider"] == "aws.us_east_1" and alarm["dimensions"]["Region"] == "Global"
