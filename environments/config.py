@@ -117,9 +117,9 @@ class DatabaseConfig(_Model):
     """Aurora PostgreSQL: one writer plus `read_replicas` readers, autoscaled up to `max_read_replicas`."""
 
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    # Readers kept at all times (each in another zone than the writer: the failover targets, R2.1)
-    # and the most Application Auto Scaling may add under read load (R2.3).
+    # Readers kept at all times, each in another zone than the writer: the failover targets (R2.1).
     read_replicas: int = Field(ge=0, le=15)
+    # The most readers Application Auto Scaling may run under read load (R2.3).
     max_read_replicas: int = Field(ge=0, le=15)
     backup_retention_days: int = Field(ge=1, le=35)
     # CloudWatch Database Insights, the successor of the Performance Insights console (R2.5).
