@@ -156,12 +156,15 @@ def test_cost_estimate_for_prod_lists_the_main_lines_with_the_price_date(
 ) -> None:
     prod = estimates["prod"]
     categories = {line.category for line in prod.lines}
-    assert {"Database", "Cache", "NAT", "CloudFront", "Storage"} <= categories
-    assert all(line.usd > 0 for line in prod.lines if line.category in ("Database", "Cache", "NAT", "CloudFront"))
+    main_lines = {"Compute", "Database", "Cache", "NAT", "Load balancer", "CloudFront", "Storage"}
+    assert main_lines <= categories, main_lines - categories
+    assert all(line.usd > 0 for line in prod.lines if line.category in main_lines)
+    fargate = [line for line in prod.lines if line.category == "Compute"]
+    assert {line.item for line in fargate} == {"Fargate: directfanz-prod-web", "Fargate: directfanz-prod-websocket"}
     text = cost.render(read_stacks(synth_dir), cost.PriceTable())
     section = text.split("## prod: ")[1].split("\n## ")[0]
     assert f"| **Total** | | | **${prod.total:,.2f}** |" in section
-    assert "S3 Intelligent-Tiering" in section and "Sizing" in section
+    assert "| Fargate Spot |" in section and "| S3 Intelligent-Tiering |" in section and "| Sizing |" in section
     assert "An estimate, not a quote" in text and f"compiled {cost.PriceTable().compiled}" in text
 
 
@@ -200,11 +203,20 @@ def _edge(text: str, source_prefix: str, target_prefix: str) -> bool:
 
 def test_prod_picture_follows_the_request_path_from_the_json(pictures: dict[str, str]) -> None:
     prod = pictures["prod"]
-    for tier in ("dns", "edge", "data", "storage", "observability"):
+    for tier in ("dns", "edge", "balancing", "services", "data", "storage", "pipeline", "observability"):
         assert f"subgraph cluster_{tier} {{" in prod, tier
     assert _edge(prod, "users", "aws_route53_zone__")
     assert _edge(prod, "aws_route53_zone__", "aws_cloudfront_distribution__")
     assert re.search(r'"aws_cloudfront_distribution__\w+" -> "aws_wafv2_web_acl__\w+" \[dir=none\]', prod)
+    assert _edge(prod, "aws_cloudfront_distribution__", "aws_lb__")
     assert _edge(prod, "aws_cloudfront_distribution__", "aws_s3_bucket__")
+    assert re.search(r'"aws_lb__\w+" -> "aws_ecs_service__web_service" \[label="TCP 3000"\]', prod)
+    assert re.search(r'"aws_lb__\w+" -> "aws_ecs_service__websocket_service" \[label="TCP 3001"\]', prod)
+    for service in ("web_service", "websocket_service"):
+        assert re.search(rf'"aws_ecs_service__{service}" -> "aws_db_proxy__\w+" \[label="TCP 5432"\]', prod)
+        assert re.search(rf'"aws_ecs_service__{service}" -> "aws_elasticache_replication_group__\w+" \[label="TCP 6379"\]', prod)
+        assert re.search(rf'"delivery__aws_codepipeline__pipeline_release" -> "aws_ecs_service__{service}" \[label="deploys"', prod)
     assert re.search(r'"aws_db_proxy__\w+" -> "aws_rds_cluster__\w+" \[label="TCP 5432"\]', prod)
+    assert re.search(r'CloudWatch alarms\\nx \d+\\nwatching: [^"]*services', prod)
+    assert _edge(prod, "aws_cloudwatch_metric_alarm", "aws_sns_topic__")
     assert "2 x db.r7g.xlarge" in prod and "cache.r7g.large" in prod
