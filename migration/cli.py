@@ -41,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="migration", description="DirectFanz data migration to AWS (R11)")
     areas = root.add_subparsers(required=True, metavar="AREA")
     _pg(areas.add_parser("pg", help="PostgreSQL: run, status, rollback, verify").add_subparsers(required=True, metavar="COMMAND"))
+    _s3(areas.add_parser("s3", help="S3 content: copy, verify").add_subparsers(required=True, metavar="COMMAND"))
+    _cache(areas.add_parser("cache", help="Redis: rebuild, check").add_subparsers(required=True, metavar="COMMAND"))
+    _backup(areas.add_parser("backup", help="backups: verify").add_subparsers(required=True, metavar="COMMAND"))
     fixture = areas.add_parser("fixture", help="create a platform-shaped database (tests, benchmarks, rehearsals)")
     fixture.add_argument("--dsn", required=True)
     fixture.add_argument("--scale", type=int, default=100)
@@ -122,6 +125,24 @@ def _pg_verify(args) -> int:
                 print(f"{table.table}: {table.source_rows} vs {table.target_rows} rows; missing {table.missing} extra {table.extra} altered {table.altered}")
         print(f"{'identical' if result.ok else 'DIFFERENT'}: {len(result.tables)} tables, {sum(t.source_rows for t in result.tables)} rows")
     return 0 if result.ok else 1
+
+
+def _s3(commands) -> None:
+    from migration.s3.cli import register
+
+    register(commands)
+
+
+def _cache(commands) -> None:
+    from migration.cache.cli import register
+
+    register(commands)
+
+
+def _backup(commands) -> None:
+    from migration.backup import register
+
+    register(commands)
 
 
 def _fixture(args) -> int:

@@ -16,10 +16,14 @@ PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PASSWORD = "migration-test-pw"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(below: int = 65536) -> int:
+    """A free loopback port; Redis cluster nodes need port + 10000 (their bus port) to be valid too."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < below:
+            return port
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 30) -> None:
@@ -68,7 +72,7 @@ class RedisNodes:
     """Redis servers; with cluster=True, six nodes joined as 3 primaries with one replica each."""
 
     def __init__(self, root: Path, count: int, cluster: bool):
-        self.ports = [free_port() for _ in range(count)]
+        self.ports = [free_port(below=55536) for _ in range(count)]
         self.processes = []
         for port in self.ports:
             directory = root / f"redis-{port}"
