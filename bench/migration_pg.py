@@ -19,11 +19,12 @@ import psycopg
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "migration")]
 
+from migration_servers import PostgresCluster, scratch_root  # noqa: E402
+
 from migration import fixture  # noqa: E402
 from migration.pg.compare import compare  # noqa: E402
 from migration.pg.run import PgRun  # noqa: E402
 from migration.pg.schema import pg_tool  # noqa: E402
-from migration_servers import PostgresCluster, scratch_root  # noqa: E402
 
 
 def timed(command: list[str], **kwargs) -> float:

@@ -67,7 +67,7 @@ def copy_all(
                 rows = copy_chunk(source, target, run, chunk)
                 if rows is not None:
                     on_copied(chunk, rows)
-        except BaseException as error:  # noqa: BLE001 - handed to the caller, which re-raises the first
+        except BaseException as error:
             failures.append(error)
         finally:
             source.close()

@@ -15,7 +15,7 @@ from migration import report
 from migration.errors import MigrationError
 from migration.events import EventLog, progress_bar
 from migration.pg import catalog, schema, state
-from migration.pg.catalog import STATE_SCHEMA, Table
+from migration.pg.catalog import STATE_SCHEMA
 from migration.pg.chunks import Chunk, plan
 from migration.pg.connect import connect, describe
 from migration.pg.copy import copy_all
@@ -168,12 +168,11 @@ class PgRun:
         rows = target.execute(f"SELECT tbl, chunk_no, lower, upper FROM {STATE_SCHEMA}.chunks WHERE run = %s", (self.name,)).fetchall()
         if not rows:  # plan once; the plan is stored so a resumed run uses the same chunks
             planned = [c for t in tables.values() for c in plan(source, t, self.chunk_rows)]
-            with target.transaction():
-                with target.cursor() as cursor:
-                    cursor.executemany(
-                        f"INSERT INTO {STATE_SCHEMA}.chunks (run, tbl, chunk_no, lower, upper) VALUES (%s, %s, %s, %s, %s)",
-                        [(self.name, c.table.qualified, c.number, Jsonb(c.lower), Jsonb(c.upper)) for c in planned],
-                    )
+            with target.transaction(), target.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {STATE_SCHEMA}.chunks (run, tbl, chunk_no, lower, upper) VALUES (%s, %s, %s, %s, %s)",
+                    [(self.name, c.table.qualified, c.number, Jsonb(c.lower), Jsonb(c.upper)) for c in planned],
+                )
             return planned
         return [Chunk(tables[t], n, lo, hi) for t, n, lo, hi in rows]
 

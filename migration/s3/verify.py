@@ -41,7 +41,7 @@ def compare_buckets(source: Bucket, target: Bucket, *, versions: bool = False, q
         return a.size != b.size or _sha256(source, a, quick) != _sha256(target, b, quick)
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        result.altered = [name for name, changed in zip(common, pool.map(differs, common)) if changed]
+        result.altered = [name for name, changed in zip(common, pool.map(differs, common), strict=False) if changed]
     result.checked, result.bytes = len(common), sum(mine[n].size for n in common)
     return result
 

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from migration_servers import MotoServer, PostgresCluster, RedisNodes, scratch_root
 
 from migration import fixture
-from migration_servers import MotoServer, PostgresCluster, RedisNodes, scratch_root
 
 FIXTURE_SCALE = 3  # ~1,400 rows over 38 tables: enough for many chunks, small enough for 20+ kill trials
 

@@ -81,7 +81,7 @@ class RedisNodes:
             if cluster:
                 args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"]
             self.processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for port, process in zip(self.ports, self.processes):
+        for port, process in zip(self.ports, self.processes, strict=False):
             wait_for_port(port, process)
         if cluster:
             subprocess.run(

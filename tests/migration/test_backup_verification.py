@@ -8,7 +8,6 @@ import time
 
 import psycopg
 import pytest
-from conftest import create_database
 from migration_helpers import cli
 
 from migration.pg.schema import pg_tool
@@ -47,6 +46,7 @@ def test_newest_backup_restores_and_verifies_against_the_source(scratch_source, 
     assert stale.returncode == 1 and f"public.messages: missing [['{deleted}']]" in stale.stdout
 
     (archives / "older.dump").write_bytes(b"PGDMP truncated")
-    broken = cli("backup", "verify", "--archives", str(archives), "--source", scratch_source, "--scratch-server", scratch_server)
+    broken = cli("backup", "verify", "--archives", str(archives), "--source", scratch_source, "--scratch-server", scratch_server,
+                 "--workdir", str(tmp_path))
     assert broken.returncode == 2 and "backup older.dump does not restore" in broken.stderr
     assert databases() == before

@@ -45,7 +45,7 @@ def test_rebuild_warms_the_cluster_from_postgresql(platform_db, cluster, redis_c
 
 
 @pytest.mark.requirement("R3.2", "R11.3")
-def test_operation_mix_works_on_the_cluster_and_cluster_hazards_are_flagged(cluster, redis_single):
+def test_operation_mix_works_on_the_cluster_and_cluster_hazards_are_flagged(cluster, redis_single, tmp_path):
     on_cluster = {f.operation: f for f in check(cluster)}
     platform_ops = [f for f in on_cluster.values() if f.kind == "platform operation"]
     assert len(platform_ops) == 5 and all(f.ok for f in platform_ops), [f for f in platform_ops if not f.ok]
@@ -58,13 +58,13 @@ def test_operation_mix_works_on_the_cluster_and_cluster_hazards_are_flagged(clus
     assert "SELECT is not allowed in cluster mode" in hazards["SELECT db"].detail
 
     # The same hazards are harmless on a single node: that is why today's code gets away with them.
-    single = cli("cache", "check", "--redis", f"redis://127.0.0.1:{redis_single.ports[0]}", "--json")
+    single = cli("cache", "check", "--redis", f"redis://127.0.0.1:{redis_single.ports[0]}", "--json", "--workdir", str(tmp_path))
     assert single.returncode == 0, single.stderr
     assert all(f["ok"] for f in json.loads(single.stdout))
     assert not list(cluster.scan_iter(match="migration-check:*"))  # the check cleaned up after itself
 
 
 @pytest.mark.requirement("R11.3")
-def test_unreachable_redis_is_one_clear_line(platform_db):
-    done = cli("cache", "rebuild", "--pg", platform_db, "--redis", "redis://127.0.0.1:9", "--cluster")
+def test_unreachable_redis_is_one_clear_line(platform_db, tmp_path):
+    done = cli("cache", "rebuild", "--pg", platform_db, "--redis", "redis://127.0.0.1:9", "--cluster", "--workdir", str(tmp_path))
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot use Redis at 127.0.0.1:9" in done.stderr, done.stderr

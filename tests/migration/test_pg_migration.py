@@ -136,9 +136,8 @@ def test_after_cutover_rollback_is_the_verified_reverse_run(platform_db, empty_t
 
 @pytest.mark.requirement("R11.5")
 def test_source_sessions_are_read_only(platform_db):
-    with connect(platform_db, role="source", read_only=True) as source:
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            source.execute("DELETE FROM users")
+    with connect(platform_db, role="source", read_only=True) as source, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        source.execute("DELETE FROM users")
 
 
 @pytest.mark.requirement("R11.1", "R11.6")

@@ -132,7 +132,7 @@ def test_killed_copies_resume_without_duplicates(s3_server, s3, tmp_path):
     source_name, target_name = make_bucket(s3, versioned=True), make_bucket(s3, versioned=True)
     chooser = random.Random(int(os.environ.get("MIGRATION_FAULT_SEED", time.time())))
     for n in range(40):
-        for v in range(2):
+        for _v in range(2):
             s3.put_object(Bucket=source_name, Key=f"recordings/r{n}.ts", Body=chooser.randbytes(chooser.randint(1, 30_000)))
     args = ["s3", "copy", "k1", "--source-bucket", source_name, "--target-bucket", target_name, "--source-endpoint", s3_server.endpoint,
             "--target-endpoint", s3_server.endpoint, "--target-region", "us-east-1", "--all-versions", "--workers", "4", "--workdir", str(tmp_path)]
