@@ -5,9 +5,10 @@ staging.directfanz.io and dev.directfanz.io as their own zones, delegated from p
 - DNSSEC signing with a key-signing key in KMS (us-east-1, as Route 53 requires), and
   query logs to a KMS-encrypted log group in us-east-1.
 - Records for the services are added once their targets exist, by reference:
-  `alias()` (always an alias record: the apex can never be a CNAME), `failover_alias()`
-  (R9.3: a health check on the target and a secondary record to a static maintenance
-  origin) and `weighted_alias()` (R9.6: DNS-based load balancing, with the same fallback).
+  `alias()` (always an alias record: the apex can never be a CNAME), `health_check()` on
+  public endpoints, `failover_alias()` (R9.3: a health-checked primary and a secondary
+  record to the static maintenance origin) and `weighted_alias()` (R9.6: DNS-based load
+  balancing over health-checked targets).
 - `name_servers` is a Terraform output: the registrar (prod) or the parent zone's
   `dns.delegations` (staging, dev) point at them (docs/dns-delegation.md).
 """
@@ -44,6 +45,9 @@ SERVICE_HOSTS = ("www", "app", "api", "ws", "media", "live")
 AMAZON_CAA_DOMAINS = ("amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com")
 DELEGATION_TTL = 172800  # two days, as the registries use for NS records
 CAA_TTL = 3600
+# A public endpoint is unhealthy after 3 failed checks 30 s apart, seen from most checker regions.
+HEALTH_CHECK_INTERVAL = 30
+HEALTH_CHECK_FAILURES = 3
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,8 @@ class AliasTarget:
     dns_name: str
     zone_id: str
     ipv6: bool = False  # also an AAAA record (CloudFront; dual-stack load balancers)
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    """An HTTPS check of a target's shallow health endpoint, from several Route 53 regions."""
-
-    path: str
-    failure_threshold: int = 3
-    interval_seconds: int = 30
+    # Route 53 may inherit a load balancer's health; it refuses to for CloudFront.
+    evaluate_target_health: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,40 +105,35 @@ class Dns(Construct):
         """Alias record(s) for `name` to a load balancer or distribution."""
         self._records(name, target, label=name or "apex")
 
-    def failover_alias(self, name: str, primary: AliasTarget, health_check: HealthCheck,
-                       maintenance: AliasTarget) -> None:
-        """`name` answers with `primary` while its health check passes, else with the maintenance origin (R9.3)."""
+    def health_check(self, label: str, name: str, path: str) -> str:
+        """An HTTPS check, from several Route 53 regions, of `path` on the public name `name` ('' is the apex).
+
+        Never check the name of a failover record itself: once failed over it would see the
+        maintenance page and never fail back.
+        """
+        check = Route53HealthCheck(
+            self, f"{label}_health_check", type="HTTPS", fqdn=self.fqdn(name), port=443, resource_path=path,
+            enable_sni=True, request_interval=HEALTH_CHECK_INTERVAL, failure_threshold=HEALTH_CHECK_FAILURES,
+            measure_latency=True, tags={"Name": self._config.names(label.replace("_", "-"), "health")},
+        )
+        self.health_check_ids[label] = check.id
+        return check.id
+
+    def failover_alias(self, name: str, primary: AliasTarget, health_check_id: str, maintenance: AliasTarget) -> None:
+        """`name` answers with `primary` while the health check passes, else with the maintenance origin (R9.3)."""
         label = name or "apex"
-        check = self._health_check(label, primary, health_check)
-        self._records(name, primary, label=f"{label}_primary", set_identifier="primary", health_check_id=check,
-                      failover="PRIMARY")
+        self._records(name, primary, label=f"{label}_primary", set_identifier="primary",
+                      health_check_id=health_check_id, failover="PRIMARY")
         self._records(name, maintenance, label=f"{label}_maintenance", set_identifier="maintenance",
                       failover="SECONDARY")
 
-    def weighted_alias(self, name: str, targets: Mapping[str, tuple[AliasTarget, int]], health_check: HealthCheck,
-                       maintenance: AliasTarget) -> None:
-        """`name` spread over `targets` (set id -> (target, weight)), each health-checked (R9.6).
-
-        The maintenance origin has weight 0: Route 53 answers with it only when every weighted target is unhealthy.
-        """
+    def weighted_alias(self, name: str, targets: Mapping[str, tuple[AliasTarget, int]], health_check_id: str) -> None:
+        """`name` spread over `targets` (set id -> (target, weight)) by weight (R9.6): a second region, or a
+        canary, is one more entry. Route 53 leaves out a target while the health check fails."""
         label = name or "apex"
         for set_id, (target, weight) in sorted(targets.items()):
-            check = self._health_check(f"{label}_{set_id}", target, health_check)
-            self._records(name, target, label=f"{label}_{set_id}", set_identifier=set_id, health_check_id=check,
-                          weight=weight)
-        self._records(name, maintenance, label=f"{label}_maintenance", set_identifier="maintenance", weight=0)
-
-    def _health_check(self, label: str, target: AliasTarget, check: HealthCheck) -> str:
-        # The target's own name, not the record's: checking the record would check the maintenance page
-        # once failed over, and flap back.
-        resource = Route53HealthCheck(
-            self, f"{label}_health_check", type="HTTPS", fqdn=target.dns_name, port=443,
-            resource_path=check.path, enable_sni=True, request_interval=check.interval_seconds,
-            failure_threshold=check.failure_threshold, measure_latency=True,
-            tags={"Name": self._config.names(label.replace("_", "-"), "health")},
-        )
-        self.health_check_ids[label] = resource.id
-        return resource.id
+            self._records(name, target, label=f"{label}_{set_id}", set_identifier=set_id,
+                          health_check_id=health_check_id, weight=weight)
 
     def _records(self, name: str, target: AliasTarget, *, label: str, set_identifier: str | None = None,
                  health_check_id: str | None = None, failover: str | None = None, weight: int | None = None) -> None:
@@ -153,7 +145,7 @@ class Dns(Construct):
                 name=self.fqdn(name),
                 type=record_type,
                 alias=Route53RecordAlias(name=target.dns_name, zone_id=target.zone_id,
-                                         evaluate_target_health=set_identifier != "maintenance"),
+                                         evaluate_target_health=target.evaluate_target_health),
                 set_identifier=set_identifier,
                 health_check_id=health_check_id,
                 failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=failover) if failover else None,

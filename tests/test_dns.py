@@ -115,3 +115,13 @@ def test_media_answers_with_an_alias_to_its_distribution_which_serves_that_name(
                                                      "certificate_arn")
     assert certificate["minimum_protocol_version"] == "TLSv1.2_2021"
     assert served["web_acl_id"] == ref("aws_wafv2_web_acl", "waf_cloudfront_acl", "arn")
+
+
+@pytest.mark.requirement("R9.4")
+def test_records_to_cloudfront_never_ask_route53_to_evaluate_its_health(env: StackJson) -> None:
+    """Route 53 refuses EvaluateTargetHealth on a CloudFront alias: the apply would fail."""
+    aliases = [body for body in env.resources("aws_route53_record").values() if "alias" in body]
+    assert aliases
+    for body in aliases:
+        if body["alias"]["name"].startswith("${aws_cloudfront_distribution."):
+            assert body["alias"]["evaluate_target_health"] is False, body["name"]
