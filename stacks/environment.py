@@ -10,7 +10,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
-from modules.alarms import Alarms, AlarmsConfig, LoadBalancerMetrics, ServiceMetrics
+from modules.alarms import Alarms, AlarmsConfig, CacheMetrics, DatabaseMetrics, LoadBalancerMetrics, ServiceMetrics
 from modules.alerts import Alerts, AlertsConfig
 from modules.canaries import Canaries, CanariesConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
@@ -361,6 +361,11 @@ class EnvironmentStack(PlatformStack):
         ))
         alarms.services(ServiceMetrics(cluster_name=cluster.name,
                                        services={name: service.service_name for name, service in services.items()}))
+        alarms.database(DatabaseMetrics(cluster_identifier=database.cluster_identifier,
+                                        max_connections=database.max_connections))
+        # Every shard autoscaling may add has its nodes watched from the start (R3.6).
+        alarms.cache(CacheMetrics(replication_group_id=cache.replication_group_id, max_shards=config.cache.max_shards,
+                                  nodes_per_shard=config.cache.replicas_per_shard + 1))
         self.tracing = Tracing(self, "tracing", TracingConfig(prefix=names.prefix, sample_rate=observability.trace_sample_rate))
         CostControls(
             self,

@@ -289,6 +289,27 @@ def test_cache_is_in_the_same_vpc_sized_per_environment_and_observable(env: Stac
     assert env.resource("aws_cloudwatch_log_group", "cache_slow_log_group")["kms_key_id"] == key_arn("logs")
 
 
+@pytest.mark.requirement("R3.6")
+def test_every_cache_node_autoscaling_may_run_has_a_sub_millisecond_latency_alarm(env: StackJson, configs) -> None:
+    config = configs[env.name].cache
+    alarms = env.resources("aws_cloudwatch_metric_alarm")
+    group_id = ref("aws_elasticache_replication_group", GROUP, "id")
+    for shard in range(1, config.max_shards + 1):
+        for node in range(1, config.replicas_per_shard + 2):
+            for kind in ("read", "write"):
+                alarm = alarms[f"alarms_cache_{shard:04d}_{node:03d}_{kind}_latency"]
+                assert alarm["namespace"] == "AWS/ElastiCache"
+                assert alarm["metric_name"] == f"Successful{kind.title()}RequestLatency"  # microseconds
+                assert alarm["dimensions"] == {"CacheClusterId": f"{group_id}-{shard:04d}-{node:03d}"}
+                assert alarm["threshold"] <= 1000 and alarm["comparison_operator"] == "GreaterThanThreshold"
+    composite = env.resource("aws_cloudwatch_composite_alarm", "alarms_cache_composite")
+    assert composite["alarm_actions"] == [ref("aws_sns_topic", "alerts_topic", "arn")]
+    assert "alarms_cache_0001_001_read_latency" in composite["alarm_rule"]
+    database = env.resource("aws_cloudwatch_metric_alarm", "alarms_database_connections")
+    assert database["dimensions"] == {"DBClusterIdentifier": ref("aws_rds_cluster", CLUSTER, "cluster_identifier")}
+    assert database["threshold"] == int(default_max_connections(configs[env.name].database.instance_class) * 0.8)
+
+
 # -- Sizing (R10.3) --
 
 
