@@ -6,6 +6,7 @@ to a temporary instance (the scheduled form of the same check is the data tier's
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import time
 from dataclasses import asdict
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from psycopg import sql
 
 from migration import report
+from migration.cli_types import Subcommands
 from migration.errors import MigrationError
 from migration.events import EventLog, console
 from migration.pg.compare import Comparison, compare
@@ -22,7 +24,7 @@ from migration.pg.connect import connect
 from migration.pg.schema import pg_tool
 
 
-def register(commands) -> None:
+def register(commands: Subcommands) -> None:
     verify = commands.add_parser("verify", help="restore the newest backup into a scratch database and compare with the source")
     where = verify.add_mutually_exclusive_group(required=True)
     where.add_argument("--archives", type=Path, help="directory of pg_dump custom-format archives (*.dump); the newest is used")
@@ -92,7 +94,7 @@ def _with_database(dsn: str, database: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{database}"))
 
 
-def _verify(args) -> int:
+def _verify(args: argparse.Namespace) -> int:
     started = time.monotonic()
     if args.archives:
         if not args.scratch_server:

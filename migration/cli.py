@@ -7,9 +7,14 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from migration.cli_types import Subcommands
 from migration.errors import MigrationError
 from migration.events import console
+
+if TYPE_CHECKING:
+    from migration.pg.run import PgRun
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +58,10 @@ def parser() -> argparse.ArgumentParser:
 
 # -- PostgreSQL -------------------------------------------------------------------------------------------------
 
-def _pg(commands) -> None:
+def _pg(commands: Subcommands) -> None:
     from migration.pg.state import PHASES
 
-    def common(command, source=True):
+    def common(command: argparse.ArgumentParser, source: bool = True) -> None:
         command.add_argument("name", help="run name")
         if source:
             command.add_argument("--source", required=True, help="source PostgreSQL URL (only read)")
@@ -84,13 +89,13 @@ def _pg(commands) -> None:
     verify.set_defaults(handler=_pg_verify)
 
 
-def _pg_runner(args):
+def _pg_runner(args: argparse.Namespace) -> PgRun:
     from migration.pg.run import PgRun
 
     return PgRun(args.name, getattr(args, "source", ""), args.target, args.workdir, args.workers, args.chunk_rows)
 
 
-def _pg_run(args) -> int:
+def _pg_run(args: argparse.Namespace) -> int:
     runner = _pg_runner(args)
     phases = runner.run(until=args.until)
     console.print(f"run {args.name}: " + ", ".join(f"{p} {s['status']}" for p, s in phases.items()))
@@ -98,19 +103,19 @@ def _pg_run(args) -> int:
     return 0
 
 
-def _pg_status(args) -> int:
+def _pg_status(args: argparse.Namespace) -> int:
     status = _pg_runner(args).status()
     print(json.dumps(status, indent=2, default=str))
     return 0
 
 
-def _pg_rollback(args) -> int:
+def _pg_rollback(args: argparse.Namespace) -> int:
     _pg_runner(args).rollback()
     console.print(f"run {args.name} rolled back: target emptied, source untouched")
     return 0
 
 
-def _pg_verify(args) -> int:
+def _pg_verify(args: argparse.Namespace) -> int:
     from migration.pg.compare import compare
 
     result = compare(args.source, args.target, args.workers, args.chunk_rows)
@@ -127,25 +132,25 @@ def _pg_verify(args) -> int:
     return 0 if result.ok else 1
 
 
-def _s3(commands) -> None:
+def _s3(commands: Subcommands) -> None:
     from migration.s3.cli import register
 
     register(commands)
 
 
-def _cache(commands) -> None:
+def _cache(commands: Subcommands) -> None:
     from migration.cache.cli import register
 
     register(commands)
 
 
-def _backup(commands) -> None:
+def _backup(commands: Subcommands) -> None:
     from migration.backup import register
 
     register(commands)
 
 
-def _fixture(args) -> int:
+def _fixture(args: argparse.Namespace) -> int:
     from migration import fixture
 
     print(f"{fixture.create(args.dsn, args.scale)} rows written")

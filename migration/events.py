@@ -6,8 +6,10 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -32,7 +34,7 @@ class EventLog:
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
 
-    def emit(self, event: str, **fields) -> None:
+    def emit(self, event: str, **fields: Any) -> None:
         if not self.path:
             return
         line = json.dumps({"ts": round(time.time(), 3), "event": event, "pid": os.getpid(), **fields}, default=str)
@@ -46,7 +48,7 @@ class EventLog:
 
 
 @contextmanager
-def progress_bar(description: str, total: int, unit: str = "rows"):
+def progress_bar(description: str, total: int, unit: str = "rows") -> Iterator[Callable[[int], None]]:
     """A progress bar with rate and time remaining; silent when stderr is not a terminal."""
     speed = TransferSpeedColumn() if unit == "bytes" else TextColumn("{task.fields[rate]}")
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn() if unit != "bytes" else TaskProgressColumn(), speed, TimeRemainingColumn()]

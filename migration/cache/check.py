@@ -8,10 +8,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
+
+# redis.Redis or RedisCluster; typed Any because redis-py's reply types (bytes | str | Awaitable …) are too
+# loose to check usefully.
+Client = Any
+Attempt = Callable[[], tuple[bool, str]]
 
 
 @dataclass
@@ -22,12 +29,12 @@ class Finding:
     detail: str
 
 
-def check(client: redis.Redis | RedisCluster) -> list[Finding]:
+def check(client: Client) -> list[Finding]:
     prefix = f"migration-check:{uuid.uuid4().hex[:8]}"
     keys = [f"{prefix}:user:{n}" for n in range(6)] + [f"{prefix}:hazard:{n}" for n in range(6)]  # spread over many slots
     findings = []
 
-    def record(operation: str, kind: str, attempt) -> None:
+    def record(operation: str, kind: str, attempt: Attempt) -> None:
         try:
             ok, detail = attempt()
         except redis.RedisError as error:
@@ -47,14 +54,14 @@ def check(client: redis.Redis | RedisCluster) -> list[Finding]:
     return findings
 
 
-def _platform_operations(client, prefix: str, keys: list[str]):
-    def json_cache():
+def _platform_operations(client: Client, prefix: str, keys: list[str]) -> list[tuple[str, Attempt]]:
+    def json_cache() -> tuple[bool, str]:
         value = {"id": "u1", "name": "Ada", "balance": "12.500000000000000000000000000000"}
         client.set(keys[0], json.dumps(value), ex=60)
         ttl = client.ttl(keys[0])
         return json.loads(client.get(keys[0])) == value and 0 < ttl <= 60, f"GET returned the value, TTL {ttl}s"
 
-    def tag_sets():
+    def tag_sets() -> tuple[bool, str]:
         tagged = keys[1:6]
         for key in tagged:
             client.set(key, "x", ex=300)
@@ -65,7 +72,7 @@ def _platform_operations(client, prefix: str, keys: list[str]):
         client.delete(f"{prefix}:tag")
         return members == sorted(tagged) and not any(client.exists(k) for k in tagged), f"{len(members)} tagged keys invalidated"
 
-    def rate_limit():
+    def rate_limit() -> tuple[bool, str]:
         counts = []
         for _ in range(3):
             pipe = client.pipeline(transaction=False)  # INCR and PEXPIRE hit one key, so one slot
@@ -75,7 +82,7 @@ def _platform_operations(client, prefix: str, keys: list[str]):
         ttl = client.pttl(f"{prefix}:rate")
         return counts == [1, 2, 3] and 0 < ttl <= 60_000, f"counter {counts}, PTTL {ttl}ms"
 
-    def sliding_window():
+    def sliding_window() -> tuple[bool, str]:
         now = time.time() * 1000
         window = f"{prefix}:window"
         client.zadd(window, {f"old-{n}": now - 120_000 - n for n in range(3)} | {f"new-{n}": now - n for n in range(4)})
@@ -84,7 +91,7 @@ def _platform_operations(client, prefix: str, keys: list[str]):
         client.pexpire(window, 60_000)
         return count == 4, f"{count} requests in the last minute"
 
-    def pub_sub():
+    def pub_sub() -> tuple[bool, str]:
         channel = f"{prefix}:messages"
         subscriber = client.pubsub()
         subscriber.subscribe(channel)
@@ -96,7 +103,9 @@ def _platform_operations(client, prefix: str, keys: list[str]):
             message = None
             while message is None and time.monotonic() < deadline:
                 message = subscriber.get_message(timeout=0.2)
-            return bool(message) and message["data"] == b"hello", "message delivered" if message else "no message within 5 s"
+            if message is None:
+                return False, "no message within 5 s"
+            return message["data"] == b"hello", "message delivered"
         finally:
             subscriber.close()
 
@@ -104,41 +113,41 @@ def _platform_operations(client, prefix: str, keys: list[str]):
             ("rate limit INCR + PEXPIRE", rate_limit), ("sorted-set sliding window", sliding_window), ("pub/sub", pub_sub)]
 
 
-def _hazards(client, prefix: str, keys: list[str]):
+def _hazards(client: Client, prefix: str, keys: list[str]) -> list[tuple[str, Attempt]]:
     """Operations today's code uses, sent the way a single-node client sends them (to one connection)."""
     one_node = _one_node(client)
     nodes = len(client.get_primaries()) if isinstance(client, RedisCluster) else 1
     stored = keys[6:12]
 
-    def setup():
+    def setup() -> None:
         for key in stored:
             client.set(key, "1", ex=300)
 
-    def keys_command():
+    def keys_command() -> tuple[bool, str]:
         setup()
         seen = len(one_node.keys(f"{prefix}:hazard:*"))
         return seen == len(stored), f"KEYS on one node saw {seen} of {len(stored)} keys"
 
-    def cross_slot_delete():
+    def cross_slot_delete() -> tuple[bool, str]:
         setup()
         deleted = one_node.delete(*stored)
         return deleted == len(stored), f"deleted {deleted} of {len(stored)}"
 
-    def cross_slot_mget():
+    def cross_slot_mget() -> tuple[bool, str]:
         setup()
         values = one_node.mget(stored)
         return values == [b"1"] * len(stored), f"{sum(v is not None for v in values)} of {len(stored)} values"
 
-    def select():
+    def select() -> tuple[bool, str]:
         one_node.execute_command("SELECT", 1)
         one_node.execute_command("SELECT", 0)
         return True, "SELECT accepted"
 
-    def single_node_scope():  # FLUSHDB and DBSIZE act on the node they are sent to
+    def single_node_scope() -> tuple[bool, str]:  # FLUSHDB and DBSIZE act on the node they are sent to
         setup()
         return nodes == 1, f"DBSIZE/FLUSHDB see one node of {nodes} primaries"
 
-    def redirects():
+    def redirects() -> tuple[bool, str]:
         setup()
         values = [one_node.get(key) for key in stored]
         return values == [b"1"] * len(stored), "every GET answered by the node it was sent to"
@@ -147,7 +156,7 @@ def _hazards(client, prefix: str, keys: list[str]):
             ("SELECT db", select), ("FLUSHDB / DBSIZE on one node", single_node_scope), ("client without MOVED redirects", redirects)]
 
 
-def _one_node(client) -> redis.Redis:
+def _one_node(client: Client) -> redis.Redis:
     """A plain connection to one primary: what the platform's single-node client holds."""
     if isinstance(client, RedisCluster):
         node = client.get_primaries()[0]

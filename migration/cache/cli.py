@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
 
+from migration.cli_types import Subcommands
 from migration.events import EventLog, console
 
 
-def register(commands) -> None:
+def register(commands: Subcommands) -> None:
     rebuild = commands.add_parser("rebuild", help="warm the cache from PostgreSQL per the key-pattern description")
     rebuild.add_argument("--pg", required=True, help="PostgreSQL URL (only read)")
     rebuild.add_argument("--patterns", type=Path, help="key-pattern description (default: the platform's, patterns.toml)")
@@ -22,7 +24,7 @@ def register(commands) -> None:
         command.set_defaults(handler=handler)
 
 
-def _rebuild(args) -> int:
+def _rebuild(args: argparse.Namespace) -> int:
     from migration.cache import patterns
     from migration.cache.clients import connect
     from migration.cache.rebuild import rebuild
@@ -35,7 +37,7 @@ def _rebuild(args) -> int:
     return 0
 
 
-def _check(args) -> int:
+def _check(args: argparse.Namespace) -> int:
     from migration.cache.check import check
     from migration.cache.clients import connect
 

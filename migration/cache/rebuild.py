@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 import psycopg
 
+from migration.cache.check import Client
 from migration.cache.patterns import KeyPattern
 from migration.pg.connect import connect as connect_pg
 
 BATCH = 1000
 
 
-def rebuild(pg_dsn: str, client, patterns: list[KeyPattern], on_batch: Callable[[str, int], None] = lambda name, n: None) -> dict[str, int]:
+def rebuild(pg_dsn: str, client: Client, patterns: list[KeyPattern], on_batch: Callable[[str, int], None] = lambda name, n: None) -> dict[str, int]:
     """SET every key with its TTL; returns keys written per pattern. Re-running overwrites, so it is idempotent.
 
     A cluster pipeline sends each node the commands for its slots in one round trip per batch."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -31,6 +32,14 @@ def connect(dsn: str, *, role: str, read_only: bool = False, app: str = "migrati
         return psycopg.connect(dsn, options=options, application_name=app, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as error:
         raise MigrationError(f"cannot connect to {role} {describe(dsn)}: {_first_line(error)}") from None
+
+
+def scalar(conn: psycopg.Connection, query: Any, params: Any = None) -> Any:
+    """The first column of the single row a query returns (aggregates, catalog look-ups)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise LookupError(f"no row from {query!r}")
+    return row[0]
 
 
 def _first_line(error: Exception) -> str:

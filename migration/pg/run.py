@@ -17,7 +17,7 @@ from migration.events import EventLog, progress_bar
 from migration.pg import catalog, schema, state
 from migration.pg.catalog import STATE_SCHEMA
 from migration.pg.chunks import Chunk, plan
-from migration.pg.connect import connect, describe
+from migration.pg.connect import connect, describe, scalar
 from migration.pg.copy import copy_all
 from migration.pg.verify import TableResult, verify
 
@@ -91,7 +91,7 @@ class PgRun:
             raise MigrationError(
                 f"target {describe(self.target_dsn)} is not empty ({len(existing)} tables, e.g. {existing[0]}); migrate into an empty database"
             )
-        collations = [c.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()").fetchone()[0] for c in (source, target)]
+        collations = [scalar(c, "SELECT datcollate FROM pg_database WHERE datname = current_database()") for c in (source, target)]
         if collations[0] != collations[1]:
             raise MigrationError(f"collation differs: source {collations[0]}, target {collations[1]}; key order (chunks) would differ")
         archive = schema.dump_schema(self.source_dsn)
@@ -114,7 +114,7 @@ class PgRun:
         source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with source.transaction(), progress_bar(f"{self.name}: copy", total=len(chunks), unit="chunks") as advance:
             # held open while copying: every stream reads this one snapshot of the source
-            snapshot = source.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            snapshot = scalar(source, "SELECT pg_export_snapshot()")
             advance(len(chunks) - len(pending))
 
             def copied(chunk: Chunk, rows: int) -> None:

@@ -6,6 +6,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from migration.pg.catalog import STATE_SCHEMA
+from migration.pg.connect import scalar
 
 PHASES = ("schema", "data", "verify", "cutover", "post-checks")
 
@@ -29,7 +30,7 @@ def ensure(conn: psycopg.Connection) -> None:
 
 
 def exists(conn: psycopg.Connection, run: str) -> bool:
-    found = conn.execute("SELECT to_regclass(%s)", (f"{STATE_SCHEMA}.runs",)).fetchone()[0]
+    found = scalar(conn, "SELECT to_regclass(%s)", (f"{STATE_SCHEMA}.runs",))
     return bool(found) and bool(conn.execute(f"SELECT 1 FROM {STATE_SCHEMA}.runs WHERE run = %s", (run,)).fetchone())
 
 
@@ -41,7 +42,7 @@ def create_run(conn: psycopg.Connection, run: str, source: str, archive: bytes) 
 
 
 def schema_archive(conn: psycopg.Connection, run: str) -> bytes:
-    return bytes(conn.execute(f"SELECT schema_archive FROM {STATE_SCHEMA}.runs WHERE run = %s", (run,)).fetchone()[0])
+    return bytes(scalar(conn, f"SELECT schema_archive FROM {STATE_SCHEMA}.runs WHERE run = %s", (run,)))
 
 
 def phase_status(conn: psycopg.Connection, run: str) -> dict[str, dict]:

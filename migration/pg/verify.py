@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -36,15 +37,16 @@ def chunk_digest(conn: psycopg.Connection, chunk: Chunk) -> tuple[int, str]:
     """(rows, checksum): md5 over row hashes in key order, or an order-free sum of hashes for a keyless table."""
     where, params = chunk.where()
     if chunk.table.key:
-        aggregate = sql.SQL("coalesce(md5(string_agg(md5(_row::text), '' ORDER BY {})), '')").format(chunk.order_by())
+        aggregate: sql.Composable = sql.SQL("coalesce(md5(string_agg(md5(_row::text), '' ORDER BY {})), '')").format(chunk.order_by())
     else:  # a multiset: equal exactly when every distinct row occurs equally often (up to hash collisions)
         aggregate = sql.SQL("coalesce(sum(('x' || left(md5(_row::text), 15))::bit(60)::bigint), 0)::text")
     query = sql.SQL("SELECT count(*), {} FROM {} AS _row WHERE {}").format(aggregate, chunk.table.ident, where)
     with conn.transaction():
-        return tuple(conn.execute(query, params).fetchone())
+        rows, checksum = conn.execute(query, params).fetchall()[0]
+        return rows, checksum
 
 
-def row_digests(conn: psycopg.Connection, chunk: Chunk) -> dict:
+def row_digests(conn: psycopg.Connection, chunk: Chunk) -> dict[tuple[str, ...], str] | Counter[str]:
     """For narrowing a mismatched chunk down to rows: {key: row hash}, or {row text: occurrences} without a key."""
     where, params = chunk.where()
     if chunk.table.key:
@@ -57,14 +59,15 @@ def row_digests(conn: psycopg.Connection, chunk: Chunk) -> dict:
         return Counter(row for (row,) in conn.execute(query))
 
 
-def narrow(result: TableResult, chunk: Chunk, source: dict, target: dict) -> None:
+def narrow(result: TableResult, chunk: Chunk, source: Mapping, target: Mapping) -> None:
     if chunk.table.key:
         result.missing += [list(k) for k in source.keys() - target.keys()]
         result.extra += [list(k) for k in target.keys() - source.keys()]
         result.altered += [list(k) for k in source.keys() & target.keys() if source[k] != target[k]]
     else:
-        result.missing += [[row] for row in (source - target).elements()]
-        result.extra += [[row] for row in (target - source).elements()]
+        mine, theirs = Counter(source), Counter(target)
+        result.missing += [[row] for row in (mine - theirs).elements()]
+        result.extra += [[row] for row in (theirs - mine).elements()]
     for found in (result.missing, result.extra, result.altered):
         found.sort()
         del found[MAX_KEYS_REPORTED:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import boto3
 import botocore.config
@@ -28,7 +29,7 @@ class Bucket:
     region: str | None = None
 
     @cached_property
-    def client(self):
+    def client(self) -> Any:  # botocore's S3 client (its type is generated at run time)
         session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
         config = botocore.config.Config(max_pool_connections=32, retries={"max_attempts": 8, "mode": "adaptive"})
         return session.client("s3", endpoint_url=self.endpoint_url, config=config)
@@ -56,7 +57,7 @@ class Bucket:
         if not versions:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
             return [ObjectVersion(o["Key"], None, o["Size"]) for page in pages for o in page.get("Contents", [])]
-        found = []
+        found: list[tuple[tuple[Any, ...], ObjectVersion]] = []
         for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.name):
             found += [((v["Key"], v["LastModified"], v["IsLatest"], -len(found) - i), ObjectVersion(v["Key"], v["VersionId"], v["Size"]))
                       for i, v in enumerate(page.get("Versions", []))]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration import report
+from migration.cli_types import Subcommands
 from migration.events import EventLog, console, progress_bar
 
+if TYPE_CHECKING:
+    from migration.s3.buckets import Bucket
 
-def register(commands) -> None:
+
+def register(commands: Subcommands) -> None:
     for name, handler, help_text in (("copy", _copy, "copy objects (resumable, idempotent)"), ("verify", _verify, "list missing/extra/altered")):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("name", help="name of this copy (its manifest, log and report live under --workdir/NAME)")
@@ -30,16 +36,17 @@ def register(commands) -> None:
             command.add_argument("--quick", action="store_true", help="trust S3's stored full-object SHA-256 instead of hashing bytes")
 
 
-def _buckets(args):
+def _buckets(args: argparse.Namespace) -> tuple[Bucket, Bucket]:
     from migration.s3.buckets import Bucket  # boto3 is imported only by the commands that use it
 
-    return tuple(
-        Bucket(getattr(args, f"{side}_bucket"), getattr(args, f"{side}_endpoint"), getattr(args, f"{side}_profile"), getattr(args, f"{side}_region"))
-        for side in ("source", "target")
-    )
+    def bucket(side: str) -> Bucket:
+        return Bucket(getattr(args, f"{side}_bucket"), getattr(args, f"{side}_endpoint"), getattr(args, f"{side}_profile"),
+                      getattr(args, f"{side}_region"))
+
+    return bucket("source"), bucket("target")
 
 
-def _copy(args) -> int:
+def _copy(args: argparse.Namespace) -> int:
     from migration.s3.copy import copy_bucket
     from migration.s3.manifest import Manifest
 
@@ -65,7 +72,7 @@ def _copy(args) -> int:
     return 0
 
 
-def _verify(args) -> int:
+def _verify(args: argparse.Namespace) -> int:
     from migration.s3.verify import compare_buckets
 
     source, target = _buckets(args)

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
+from typing import Any
 
 from migration.errors import MigrationError
 from migration.s3.buckets import Bucket, ObjectVersion
@@ -114,7 +115,8 @@ def _streamed_copy(source: Bucket, target: Bucket, version: ObjectVersion, part_
         return {"target_version": response.get("VersionId"), "sha256": b64(whole.digest()), "method": "streamed"}
     upload = target.client.create_multipart_upload(Bucket=target.name, Key=version.key, ChecksumAlgorithm="SHA256", **carried)
     try:
-        parts, part = [], first
+        parts: list[dict[str, Any]] = []
+        part = first
         while part:
             checksum = b64(hashlib.sha256(part).digest())
             response = target.client.upload_part(Bucket=target.name, Key=version.key, UploadId=upload["UploadId"],
@@ -132,7 +134,7 @@ def _streamed_copy(source: Bucket, target: Bucket, version: ObjectVersion, part_
     return {"target_version": response.get("VersionId"), "sha256": b64(whole.digest()), "method": f"streamed, {len(parts)} parts"}
 
 
-def _read_part(body, size: int) -> bytes:
+def _read_part(body: Any, size: int) -> bytes:
     chunks, remaining = [], size
     while remaining and (chunk := body.read(remaining)):
         chunks.append(chunk)
