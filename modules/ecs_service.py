@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
@@ -150,7 +150,7 @@ class EcsServiceConfig:
 
 class Service(Construct):
     """Exposes `service_name`, `task_role_arn`, `task_role_name`, `execution_role_arn`, `log_group_name`,
-    `task_definition_family` and `deployment_alarm_names`."""
+    `task_definition_family` and `deployment_alarm_names`; `add_environment(...)` for later tiers' settings."""
 
     def __init__(self, scope: Construct, id: str, config: EcsServiceConfig) -> None:
         super().__init__(scope, id)
@@ -197,6 +197,7 @@ class Service(Construct):
             volume=[EcsTaskDefinitionVolume(name=_volume(path)) for path in config.writable_paths],
             container_definitions=json.dumps(self._containers(logs.name), sort_keys=True),
         )
+        self._task, self._log_group_name = task, logs.name
         self.task_definition_family = task.family
 
         self.deployment_alarm_names = self._deployment_alarms()
@@ -246,6 +247,11 @@ class Service(Construct):
         )
         self.service_name = service.name
         self._autoscaling(service)
+
+    def add_environment(self, values: Mapping[str, str]) -> None:
+        """Plain settings from a tier built after this service (a channel id, a domain); never a secret."""
+        self.config = replace(self.config, environment={**self.config.environment, **values})
+        self._task.container_definitions = json.dumps(self._containers(self._log_group_name), sort_keys=True)
 
     def _execution_statements(self, log_group_arn: str) -> list[Statement]:
         config = self.config

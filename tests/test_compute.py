@@ -359,3 +359,4 @@ def test_dns_names_point_at_what_serves_them_by_reference(env: StackJson, config
     ws = records[(f"ws.{domain}", "A")]["alias"]
     assert (ws["name"], ws["zone_id"]) == (ref("aws_lb", "load_balancer_alb", "dns_name"),
                                            ref("aws_lb", "load_balancer_alb", "zone_id"))
+
