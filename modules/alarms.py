@@ -17,6 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.cloudfront_monitoring_subscription import (
+    CloudfrontMonitoringSubscription,
+    CloudfrontMonitoringSubscriptionMonitoringSubscription,
+    CloudfrontMonitoringSubscriptionMonitoringSubscriptionRealtimeMetricsSubscriptionConfig,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -152,7 +157,11 @@ class Alarms(Construct):
         self._composite("cache", "Cache overloaded, evicting or slow", alarms)
 
     def distributions(self, distribution_ids: Mapping[str, str], cache_hit_rate_for: Sequence[str]) -> None:
-        """5xx rate of each CloudFront distribution; cache hit rate of those serving static content (R12.3)."""
+        """5xx rate of each CloudFront distribution; cache hit rate of those serving only static content (R12.3).
+
+        CloudFront reports the hit rate per distribution, not per path: a distribution that also passes
+        uncached API calls through (the app's) would alarm on its API traffic, not on its static assets.
+        """
         alarms = []
         for name, distribution_id in sorted(distribution_ids.items()):
             dimensions = {"DistributionId": distribution_id, "Region": "Global"}
@@ -160,6 +169,16 @@ class Alarms(Construct):
                                       "GreaterThanThreshold", 1, period=300, evaluation_periods=3, datapoints=2,
                                       description=f"CloudFront {name}: more than 1 % of responses are 5xx", global_=True))
             if name in cache_hit_rate_for:
+                # CacheHitRate is one of CloudFront's additional metrics, published only with this subscription.
+                CloudfrontMonitoringSubscription(
+                    self,
+                    f"cdn_{name}_metrics",
+                    distribution_id=distribution_id,
+                    monitoring_subscription=CloudfrontMonitoringSubscriptionMonitoringSubscription(
+                        realtime_metrics_subscription_config=CloudfrontMonitoringSubscriptionMonitoringSubscriptionRealtimeMetricsSubscriptionConfig(
+                            realtime_metrics_subscription_status="Enabled")),
+                    provider=self._us_east_1,
+                )
                 # An hour of traffic: a short window after a deploy or at night is noise, not a trend.
                 alarms.append(self._alarm("cdn", f"{name}-cache-hit-rate", "AWS/CloudFront", "CacheHitRate", dimensions,
                                           "LessThanThreshold", CACHE_HIT_RATE_PERCENT, period=3600, evaluation_periods=1,
@@ -199,7 +218,7 @@ class Alarms(Construct):
         return CloudwatchMetricAlarm(
             self,
             f"{tier}_{key}".replace("-", "_"),
-            alarm_name=self._config.names(tier, key),
+            alarm_name=self._config.names(tier.replace("_", "-"), key),
             alarm_description=description,
             namespace=namespace,
             metric_name=metric,
@@ -227,7 +246,7 @@ class Alarms(Construct):
         composite = CloudwatchCompositeAlarm(
             self,
             f"{tier}_composite",
-            alarm_name=self._config.names(tier),
+            alarm_name=self._config.names(tier.replace("_", "-")),
             alarm_description=f"{description}; the triggering child alarms are named in the notification",
             alarm_rule=" OR ".join(f'ALARM("{alarm.alarm_name}")' for alarm in alarms),
             alarm_actions=[topic],

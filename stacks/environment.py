@@ -352,7 +352,8 @@ class EnvironmentStack(PlatformStack):
                            log_bucket=content.log_bucket.name),
         )
         alarms.canaries(canaries.canary_names)
-        alarms.distributions({"media": media_cdn.id, "app": app_cdn.id}, cache_hit_rate_for=())
+        # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.
+        alarms.distributions({"media": media_cdn.id, "app": app_cdn.id}, cache_hit_rate_for=("media",))
         # Both colours of each service: after a blue/green deployment the other one serves.
         alarms.load_balancer(LoadBalancerMetrics(
             arn_suffix=load_balancer.arn_suffix,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -146,3 +147,74 @@ def test_cloudfront_alarms_live_in_us_east_1_and_page(env: StackJson) -> None:
         assert _notified_topics(env, logical_id) == {TOPIC}  # the environments run in us-east-1: one topic
         if alarm["metric_name"] == "5xxErrorRate":
             assert alarm["comparison_operator"] == "GreaterThanThreshold" and alarm["threshold"] == 1
+
+
+def _alarms(stack: StackJson, namespace: str, metric: str) -> dict[str, dict]:
+    return {logical_id: alarm for logical_id, alarm in stack.resources("aws_cloudwatch_metric_alarm").items()
+            if alarm.get("namespace") == namespace and alarm.get("metric_name") == metric}
+
+
+@pytest.mark.requirement("R12.1", "R7.4")
+def test_p95_target_response_time_above_200_ms_pages_for_every_target_group(env: StackJson) -> None:
+    alarms = _alarms(env, "AWS/ApplicationELB", "TargetResponseTime")
+    target_groups = {ref("aws_lb_target_group", logical_id, "arn_suffix") for logical_id in env.resources("aws_lb_target_group")}
+    assert {alarm["dimensions"]["TargetGroup"] for alarm in alarms.values()} == target_groups
+    for logical_id, alarm in alarms.items():
+        assert alarm["extended_statistic"] == "p95" and "statistic" not in alarm
+        assert alarm["comparison_operator"] == "GreaterThanThreshold" and alarm["threshold"] == 0.2  # seconds
+        assert _notified_topics(env, logical_id) == {TOPIC}
+
+
+@pytest.mark.requirement("R12.4", "R7.4")
+def test_database_read_and_write_latency_above_50_ms_pages(env: StackJson) -> None:
+    cluster = ref("aws_rds_cluster", "database_cluster", "cluster_identifier")
+    for metric in ("ReadLatency", "WriteLatency"):
+        [(logical_id, alarm)] = _alarms(env, "AWS/RDS", metric).items()
+        assert alarm["dimensions"] == {"DBClusterIdentifier": cluster}
+        assert alarm["comparison_operator"] == "GreaterThanThreshold" and alarm["threshold"] == 0.05  # seconds
+        assert _notified_topics(env, logical_id) == {TOPIC}
+    for metric in ("CPUUtilization", "DatabaseConnections"):
+        assert len(_alarms(env, "AWS/RDS", metric)) == 1, metric
+
+
+@pytest.mark.requirement("R3.6", "R7.4")
+def test_every_cache_node_autoscaling_may_add_is_watched_for_sub_millisecond_latency(env: StackJson, configs) -> None:
+    sizing = configs[env.name].cache
+    group = ref("aws_elasticache_replication_group", "cache_replication_group", "id")
+    expected = {f"{group}-{shard:04d}-{node:03d}" for shard in range(1, sizing.max_shards + 1)
+                for node in range(1, sizing.replicas_per_shard + 2)}
+    for metric in ("SuccessfulReadRequestLatency", "SuccessfulWriteRequestLatency", "EngineCPUUtilization",
+                   "DatabaseMemoryUsagePercentage", "Evictions"):
+        alarms = _alarms(env, "AWS/ElastiCache", metric)
+        assert {alarm["dimensions"]["CacheClusterId"] for alarm in alarms.values()} == expected, metric
+        for logical_id, alarm in alarms.items():
+            if "Latency" in metric:
+                assert alarm["threshold"] == 1000 and alarm["comparison_operator"] == "GreaterThanThreshold"  # µs
+            assert _notified_topics(env, logical_id) == {TOPIC}
+
+
+@pytest.mark.requirement("R12.3", "R7.4")
+def test_cache_hit_rate_below_95_percent_pages_for_the_static_content_distribution(env: StackJson) -> None:
+    [(logical_id, alarm)] = _alarms(env, "AWS/CloudFront", "CacheHitRate").items()
+    distribution = ref("aws_cloudfront_distribution", "media_cdn_distribution", "id")
+    assert alarm["dimensions"] == {"DistributionId": distribution, "Region": "Global"}
+    assert alarm["comparison_operator"] == "LessThanThreshold" and alarm["threshold"] == 95
+    assert _notified_topics(env, logical_id) == {TOPIC}
+    # The metric exists only with CloudFront's additional metrics switched on for that distribution.
+    [subscription] = env.resources("aws_cloudfront_monitoring_subscription").values()
+    assert subscription["distribution_id"] == distribution
+    assert subscription["monitoring_subscription"]["realtime_metrics_subscription_config"] == {
+        "realtime_metrics_subscription_status": "Enabled"}
+
+
+@pytest.mark.requirement("R7.4")
+def test_a_failing_tier_pages_once_through_its_composite_alarm(env: StackJson) -> None:
+    composites = {c["alarm_name"]: c for c in env.resources("aws_cloudwatch_composite_alarm").values()}
+    for tier in ("load-balancer", "services", "database", "cache", "cdn", "availability"):
+        composite = composites[f"directfanz-{env.name}-{tier}"]
+        assert composite["alarm_actions"] == [TOPIC] and composite["ok_actions"] == [TOPIC]
+        children = re.findall(r'ALARM\("\$\{aws_cloudwatch_metric_alarm\.(\w+)\.alarm_name\}"\)', composite["alarm_rule"])
+        assert len(children) > 1 and " OR ".join(f'ALARM("{ref("aws_cloudwatch_metric_alarm", c, "alarm_name")}")'
+                                                for c in children) == composite["alarm_rule"]
+        for child in children:  # the composite pages; its children stay quiet
+            assert "alarm_actions" not in env.resource("aws_cloudwatch_metric_alarm", child)
