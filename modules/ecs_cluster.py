@@ -49,7 +49,7 @@ class EcsClusterConfig:
 
 
 class Cluster(Construct):
-    """Exposes `name`, `arn` and `infrastructure_role_arn`."""
+    """Exposes `name`, `arn`, `infrastructure_role_arn` and `capacity_providers` (what a service waits for)."""
 
     def __init__(self, scope: Construct, id: str, config: EcsClusterConfig) -> None:
         super().__init__(scope, id)
@@ -59,7 +59,7 @@ class Cluster(Construct):
             name=config.names("cluster"),
             setting=[EcsClusterSetting(name="containerInsights", value="enhanced")],
         )
-        EcsClusterCapacityProviders(
+        self.capacity_providers = EcsClusterCapacityProviders(
             self,
             "capacity_providers",
             cluster_name=cluster.name,

@@ -35,7 +35,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyStepScalingPolicyConfiguration,
@@ -124,6 +124,8 @@ class EcsServiceConfig:
     account_id: str
     region: str
     cluster_name: str
+    # The cluster's capacity-provider association: a service asking for FARGATE_SPOT must wait for it.
+    cluster_capacity: TerraformResource
     image: str  # repository URL and an immutable tag
     repository_arn: str
     port: int
@@ -243,6 +245,7 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
+            depends_on=[config.cluster_capacity],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count", "task_definition", "load_balancer"]),
         )
         self.service_name = service.name

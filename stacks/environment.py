@@ -286,6 +286,7 @@ class EnvironmentStack(PlatformStack):
                     account_id=config.account_id,
                     region=config.region,
                     cluster_name=cluster.name,
+                    cluster_capacity=cluster.capacity_providers,
                     image=f"{registry.repositories[service].url}:{config.compute.image_tag}",
                     repository_arn=registry.repositories[service].arn,
                     port=port,

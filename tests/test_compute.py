@@ -61,6 +61,7 @@ def test_web_and_websocket_run_as_separate_fargate_services(env: StackJson, conf
         assert body["cluster"] == ref("aws_ecs_cluster", "ecs_cluster", "name")
         assert body["task_definition"] == ref("aws_ecs_task_definition", f"{service}_task", "arn")
         assert {s["capacity_provider"] for s in body["capacity_provider_strategy"]} == {"FARGATE", "FARGATE_SPOT"}
+        assert "aws_ecs_cluster_capacity_providers.ecs_capacity_providers" in body["depends_on"]
         network = body["network_configuration"]
         assert network["assign_public_ip"] is False
         assert network["security_groups"] == [ref("aws_security_group", f"security_groups_{service}", "id")]
