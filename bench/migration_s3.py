@@ -61,12 +61,15 @@ def main() -> None:
         seconds, _ = migrate("s3", "verify", "streamed", "--target-bucket", "tool-streamed", *common)
         results["tool_verify_seconds"] = round(seconds, 1)
 
-        rclone_env = os.environ | {f"RCLONE_CONFIG_MOTO_{k}": v for k, v in {
+        # AWS_CA_BUNDLE (if the shell sets one) makes rclone refuse its plain-HTTP transport; the endpoint is loopback HTTP.
+        rclone_env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"} | {f"RCLONE_CONFIG_MOTO_{k}": v for k, v in {
             "TYPE": "s3", "PROVIDER": "Other", "ENDPOINT": server.endpoint, "ACCESS_KEY_ID": "bench",
             "SECRET_ACCESS_KEY": "bench", "REGION": "us-east-1"}.items()}
         started = time.monotonic()
-        subprocess.run(["rclone", "copy", "moto:source", "moto:rclone", "--transfers", "8", "--checkers", "8"], env=rclone_env,
-                       check=True, capture_output=True)
+        copied = subprocess.run(["rclone", "copy", "moto:source", "moto:rclone", "--transfers", "8", "--checkers", "8"], env=rclone_env,
+                                capture_output=True, text=True)
+        if copied.returncode != 0:
+            raise RuntimeError(f"rclone: {copied.stderr[-500:]}")
         seconds = time.monotonic() - started
         results["rclone"] = {"seconds": round(seconds, 1), "objects_per_s": round(args.objects / seconds, 1),
                              "mb_per_s": round(megabytes / seconds, 1)}
