@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.cloudfront_cache_policy import (
 )
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
+    CloudfrontDistributionCustomErrorResponse,
     CloudfrontDistributionDefaultCacheBehavior,
     CloudfrontDistributionOrderedCacheBehavior,
     CloudfrontDistributionOrigin,
@@ -81,6 +82,8 @@ YEAR = 365 * DAY
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 CACHED_METHODS = ["GET", "HEAD"]
+# An origin error answered with the error page is cached this long: recovery shows within seconds.
+ERROR_CACHING_SECONDS = 10
 # CloudFront logs are delivered by CloudWatch Logs from us-east-1, where CloudFront reports.
 LOG_DELIVERY_REGION = "us-east-1"
 
@@ -260,6 +263,10 @@ class DistributionConfig:
     origins: Sequence[S3Origin | HttpsOrigin]
     behaviors: Sequence[Behavior] = field(default_factory=tuple)
     aliases: Sequence[str] = field(default_factory=tuple)
+    # A path this distribution serves, answered with 503 for `error_codes` from the origin: a maintenance page.
+    error_page: str | None = None
+    error_codes: Sequence[int] = (500, 502, 503, 504)
+    default_root_object: str | None = None
 
 
 class Distribution(Construct):
@@ -278,6 +285,14 @@ class Distribution(Construct):
             price_class=shared.price_class,
             aliases=list(config.aliases),
             web_acl_id=shared.web_acl_arn,
+            default_root_object=config.default_root_object,
+            custom_error_response=[
+                CloudfrontDistributionCustomErrorResponse(
+                    error_code=code, response_code=503, response_page_path=config.error_page,
+                    error_caching_min_ttl=ERROR_CACHING_SECONDS,
+                )
+                for code in (config.error_codes if config.error_page else ())
+            ],
             origin=[
                 self._origin(origin_id, domain_name, bucket is not None, delivery)
                 for origin in config.origins

@@ -36,6 +36,7 @@ from modules.ecs_cluster import CapacityStrategy, Cluster, EcsClusterConfig
 from modules.ecs_service import EcsServiceConfig, Service
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.load_balancer import LoadBalancer, LoadBalancerConfig, RouteConfig
+from modules.maintenance import MaintenanceSite, MaintenanceSiteConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
 from modules.providers import Providers, ProvidersConfig
@@ -232,18 +233,34 @@ class EnvironmentStack(PlatformStack):
                 ],
             ),
         )
+        # R9.3: the static maintenance origin. Route 53 fails names served by the load balancer over to it;
+        # the app distribution shows its page when the load balancer cannot answer.
+        maintenance = MaintenanceSite(
+            self,
+            "maintenance",
+            MaintenanceSiteConfig(names=names, account_id=config.account_id, kms_key_arn=keys.content.arn,
+                                  log_bucket=content.log_bucket.name, hosts=[dns.fqdn("ws")]),
+            cdn,
+        )
+        keys.content.allow(maintenance.distribution.decrypt_statement())
         app_cdn = Distribution(
             self,
             "app_cdn",
             DistributionConfig(
                 name="app",
                 comment="the web app: pages and API from the load balancer, hashed assets from S3",
-                origins=[HttpsOrigin("load_balancer", load_balancer.dns_name), S3Origin("static", content.static_bucket)],
+                origins=[HttpsOrigin("load_balancer", load_balancer.dns_name), S3Origin("static", content.static_bucket),
+                         S3Origin("maintenance", maintenance.bucket)],
                 default_behavior=Behavior(origin_id="load_balancer", cache_policy_id=cdn.api_cache_policy_id,
                                           origin_request_policy_id=cdn.api_origin_request_policy_id, methods="all"),
                 behaviors=[Behavior(origin_id="static", cache_policy_id=cdn.static_cache_policy_id,
-                                    path_pattern="/_next/static/*")],
+                                    path_pattern="/_next/static/*"),
+                           Behavior(origin_id="maintenance", cache_policy_id=cdn.media_cache_policy_id,
+                                    path_pattern=maintenance.path_pattern)],
                 aliases=app_hosts,
+                # The load balancer unreachable or without healthy tasks: the maintenance page (R9.3).
+                error_page=maintenance.page_path,
+                error_codes=(502, 503, 504),
             ),
             cdn,
         )
@@ -314,9 +331,15 @@ class EnvironmentStack(PlatformStack):
                 ),
             )
         # Names users type, by reference to what serves them (R9.4).
-        for name in app_names:
-            dns.alias(name, AliasTarget(app_cdn.domain_name, app_cdn.hosted_zone_id, ipv6=True))
-        dns.alias("ws", AliasTarget(load_balancer.dns_name, load_balancer.zone_id))
+        app_target = AliasTarget(app_cdn.domain_name, app_cdn.hosted_zone_id, ipv6=True)
+        for name in ("", "www", "app"):
+            dns.alias(name, app_target)
+        # The web app's shallow health through the public path (CloudFront, load balancer, web tasks) (R9.3).
+        app_health = dns.health_check("app", "", "/api/health")
+        # The API by weight (R9.6): another region or a canary stack is one more entry here.
+        dns.weighted_alias("api", {config.region: (app_target, 100)}, app_health)
+        dns.failover_alias("ws", AliasTarget(load_balancer.dns_name, load_balancer.zone_id), app_health,
+                           maintenance.target)
 
         # -- streaming (R5) --
 

@@ -125,3 +125,92 @@ def test_records_to_cloudfront_never_ask_route53_to_evaluate_its_health(env: Sta
     for body in aliases:
         if body["alias"]["name"].startswith("${aws_cloudfront_distribution."):
             assert body["alias"]["evaluate_target_health"] is False, body["name"]
+
+
+def alias_records(env: StackJson, name: str) -> list[dict]:
+    return [body for body in env.resources("aws_route53_record").values() if body["name"] == name and "alias" in body]
+
+
+@pytest.mark.requirement("R9.3")
+def test_public_app_endpoint_is_health_checked_over_https_on_its_shallow_health_path(env: StackJson, configs) -> None:
+    check = env.resource("aws_route53_health_check", "dns_app_health_check")
+    assert check["type"] == "HTTPS" and check["port"] == 443 and check["enable_sni"] is True
+    assert check["fqdn"] == configs[env.name].domain  # the public path: CloudFront, load balancer, web tasks
+    assert check["resource_path"] == "/api/health"  # shallow: a failing dependency must not fail everything over
+    assert check["failure_threshold"] == 3 and check["request_interval"] == 30
+    # The checked name is never a failover record: once failed over it would check the maintenance page.
+    failover_names = {body["name"] for body in env.resources("aws_route53_record").values()
+                      if "failover_routing_policy" in body}
+    assert check["fqdn"] not in failover_names
+
+
+@pytest.mark.requirement("R9.3")
+def test_load_balancer_names_fail_over_to_the_static_maintenance_origin(env: StackJson, configs) -> None:
+    domain = configs[env.name].domain
+    records = {body["failover_routing_policy"]["type"]: body for body in alias_records(env, f"ws.{domain}")
+               if body["type"] == "A"}
+    assert set(records) == {"PRIMARY", "SECONDARY"}
+    primary, secondary = records["PRIMARY"], records["SECONDARY"]
+    assert primary["alias"]["name"] == ref("aws_lb", "load_balancer_alb", "dns_name")
+    assert primary["health_check_id"] == ref("aws_route53_health_check", "dns_app_health_check", "id")
+    assert secondary["alias"]["name"] == ref("aws_cloudfront_distribution", "maintenance_cdn_distribution", "domain_name")
+    assert primary["set_identifier"] != secondary["set_identifier"]
+    # The maintenance distribution serves that name, with our certificate and WAF, from a private bucket.
+    maintenance = env.resource("aws_cloudfront_distribution", "maintenance_cdn_distribution")
+    assert maintenance["aliases"] == [f"ws.{domain}"]
+    assert maintenance["web_acl_id"] == ref("aws_wafv2_web_acl", "waf_cloudfront_acl", "arn")
+    (origin,) = maintenance["origin"]
+    assert origin["domain_name"] == ref("aws_s3_bucket", "maintenance_bucket_bucket", "bucket_regional_domain_name")
+    assert origin["origin_access_control_id"]
+    # Every path answers with the page and 503 (temporary), never a 200 or an S3 error.
+    errors = {response["error_code"]: response for response in maintenance["custom_error_response"]}
+    assert {403, 404, 500, 502, 503, 504} <= set(errors)
+    assert all(r["response_code"] == 503 and r["response_page_path"] == "/maintenance/index.html" for r in errors.values())
+    page = env.resource("aws_s3_object", "maintenance_page")
+    assert page["key"] == "maintenance/index.html" and page["content_type"].startswith("text/html")
+    assert page["bucket"] == ref("aws_s3_bucket", "maintenance_bucket_bucket", "bucket")
+    assert "<html" in page["content"] and "${" not in page["content"]
+
+
+@pytest.mark.requirement("R9.3")
+def test_app_distribution_shows_the_maintenance_page_when_the_load_balancer_cannot_answer(env: StackJson) -> None:
+    app = env.resource("aws_cloudfront_distribution", "app_cdn_distribution")
+    errors = {response["error_code"]: response for response in app["custom_error_response"]}
+    assert set(errors) == {502, 503, 504}  # the app's own 4xx and 500s reach the client untouched
+    assert all(r["response_page_path"] == "/maintenance/index.html" and r["response_code"] == 503
+               for r in errors.values())
+    behavior = next(b for b in app["ordered_cache_behavior"] if b["path_pattern"] == "/maintenance/*")
+    origins = {origin["origin_id"]: origin for origin in app["origin"]}
+    assert origins[behavior["target_origin_id"]]["domain_name"] == ref(
+        "aws_s3_bucket", "maintenance_bucket_bucket", "bucket_regional_domain_name")
+
+
+@pytest.mark.requirement("R9.6", "R9.4")
+def test_api_is_a_weighted_health_checked_record_set(env: StackJson, configs) -> None:
+    config = configs[env.name]
+    records = alias_records(env, f"api.{config.domain}")
+    assert {body["type"] for body in records} == {"A", "AAAA"}
+    for body in records:
+        assert body["weighted_routing_policy"] == {"weight": 100}
+        assert body["set_identifier"] == config.region  # one entry per region or canary stack
+        assert body["health_check_id"] == ref("aws_route53_health_check", "dns_app_health_check", "id")
+        assert body["alias"]["name"] == ref("aws_cloudfront_distribution", "app_cdn_distribution", "domain_name")
+
+
+@pytest.mark.requirement("R9.4")
+def test_every_service_host_resolves_to_what_serves_it(env: StackJson, configs) -> None:
+    domain = configs[env.name].domain
+    served = {
+        "": "aws_cloudfront_distribution.app_cdn_distribution", "www": "aws_cloudfront_distribution.app_cdn_distribution",
+        "app": "aws_cloudfront_distribution.app_cdn_distribution", "api": "aws_cloudfront_distribution.app_cdn_distribution",
+        "media": "aws_cloudfront_distribution.media_cdn_distribution", "ws": "aws_lb.load_balancer_alb",
+    }
+    for host, target in served.items():
+        name = f"{host}.{domain}" if host else domain
+        records = [body for body in alias_records(env, name) if body.get("set_identifier") != "maintenance"]
+        assert records, name
+        assert all(body["alias"]["name"] == "${" + target + ".dns_name}" or
+                   body["alias"]["name"] == "${" + target + ".domain_name}" for body in records), name
+        if target.startswith("aws_cloudfront_distribution."):
+            distribution = env.resource(*target.split("."))
+            assert name in distribution["aliases"]  # CloudFront answers for the name
