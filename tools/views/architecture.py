@@ -103,7 +103,7 @@ def _service_detail(resource: Resource, stack: Stack) -> str:
 
 KINDS: dict[str, Kind] = {
     "aws_route53_zone": Kind("dns", "Route 53 hosted zone", 10, detail=lambda r, s: _names(r.body, "name")),
-    "aws_route53_health_check": Kind("dns", "Route 53 health checks", 10, aggregate=True),
+    "aws_route53_health_check": Kind("dns", "Route 53 health checks", 11, aggregate=True),  # the zone is the entry
     "aws_cloudfront_distribution": Kind("edge", "CloudFront distribution", 20,
                                         detail=lambda r, s: ", ".join(r.body.get("aliases", []))),
     "aws_lb": Kind("balancing", "Application Load Balancer", 30, detail=lambda r, s: _names(r.body, "name")),
