@@ -81,14 +81,18 @@ class RedisNodes:
             if cluster:
                 args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"]
             self.processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for port, process in zip(self.ports, self.processes, strict=False):
-            wait_for_port(port, process)
-        if cluster:
-            subprocess.run(
-                ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "1", "--cluster-yes"],
-                check=True, capture_output=True,
-            )
-            self._wait_cluster_ok()
+        try:
+            for port, process in zip(self.ports, self.processes, strict=False):
+                wait_for_port(port, process)
+            if cluster:
+                subprocess.run(
+                    ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports), "--cluster-replicas", "1", "--cluster-yes"],
+                    check=True, capture_output=True,
+                )
+                self._wait_cluster_ok()
+        except BaseException:
+            self.stop()  # no fixture will tear down servers whose start-up failed
+            raise
 
     def _wait_cluster_ok(self) -> None:
         deadline = time.monotonic() + 30
