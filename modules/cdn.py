@@ -5,7 +5,7 @@ policy for the API, the security-headers response policy, the origin access
 control for S3, the key group that verifies signed URLs, and the log
 destination. `Distribution` builds one distribution from origins and
 behaviours on top of it: HTTPS only, HTTP/2 and HTTP/3, IPv6, compression,
-origin shield, the WAF web ACL and the us-east-1 certificate, and access logs
+origin shield for S3 origins, the WAF web ACL and the us-east-1 certificate, and access logs
 through CloudFront standard logging v2 (CloudWatch log delivery to S3, which
 needs no bucket ACLs; docs/decisions). An S3 origin is read through origin
 access control and its bucket policy names only that distribution.
@@ -372,20 +372,19 @@ class Distribution(Construct):
 
     @staticmethod
     def _origin(origin_id: str, domain_name: str, s3: bool, delivery: ContentDelivery) -> CloudfrontDistributionOrigin:
-        shield = CloudfrontDistributionOriginOriginShield(
-            enabled=True, origin_shield_region=delivery.config.origin_shield_region
-        )
         if s3:
             return CloudfrontDistributionOrigin(
                 origin_id=origin_id,
                 domain_name=domain_name,
                 origin_access_control_id=delivery.s3_origin_access_control_id,
-                origin_shield=shield,
+                origin_shield=CloudfrontDistributionOriginOriginShield(
+                    enabled=True, origin_shield_region=delivery.config.origin_shield_region
+                ),
             )
+        # HTTPS origins serve dynamic responses (the app): nothing is cached, so a shield would only add a hop.
         return CloudfrontDistributionOrigin(
             origin_id=origin_id,
             domain_name=domain_name,
-            origin_shield=shield,
             custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
                 http_port=80,
                 https_port=443,

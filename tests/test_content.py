@@ -231,7 +231,8 @@ def test_app_distribution_caches_hashed_assets_for_a_year_and_never_the_api(env:
     assert origins["load_balancer"]["domain_name"] == ref("aws_lb", "load_balancer_alb", "dns_name")
     assert origins["load_balancer"]["custom_origin_config"]["origin_protocol_policy"] == "https-only"
     assert origins["static"]["domain_name"] == _bucket_ref("static", "bucket_regional_domain_name")
-    assert all(origin["origin_shield"]["enabled"] is True for origin in origins.values())
+    assert origins["static"]["origin_shield"]["enabled"] is True
+    assert "origin_shield" not in origins["load_balancer"]  # nothing from the app is cached: no extra hop
     # Besides the maintenance page's behaviour (tests/test_dns.py), one for hashed assets.
     assets = next(b for b in distribution["ordered_cache_behavior"] if b["path_pattern"] == "/_next/static/*")
     assert assets["target_origin_id"] == "static"
