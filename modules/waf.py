@@ -1,6 +1,6 @@
 """The web application firewall (R6.1): one web ACL for the load balancer, one for CloudFront.
 
-Both ACLs run the same rules, in order: a per-IP rate limit, AWS's IP
+Both ACLs run the same rules, in order: a per-client-IP rate limit, AWS's IP
 reputation list, the anonymous-IP list (count only: docs/decisions, "anonymous IP list"),
 the common rule set, known bad inputs (Log4j and friends) and SQL injection.
 Every request is logged to a KMS-encrypted log group whose name starts with
@@ -74,13 +74,18 @@ class Waf(Construct):
         def visibility(metric: str) -> dict:
             return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
+        # CloudFront sees the client. Behind CloudFront the load balancer sees edge addresses shared by many
+        # users, so the regional ACL counts the client address CloudFront forwards; a request without one
+        # (a direct client) is left to the other rules rather than counted against a shared address.
+        per_client = ({"aggregate_key_type": "IP"} if scope == "CLOUDFRONT" else
+                      {"aggregate_key_type": "FORWARDED_IP",
+                       "forwarded_ip_config": {"header_name": "X-Forwarded-For", "fallback_behavior": "NO_MATCH"}})
         rules = [
             Wafv2WebAclRule(
                 name="rate-limit-per-ip",
                 priority=0,
                 action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                statement={"rate_based_statement": {"limit": self._config.rate_limit_per_ip,
-                                                    "aggregate_key_type": "IP"}},
+                statement={"rate_based_statement": {"limit": self._config.rate_limit_per_ip, **per_client}},
                 visibility_config=Wafv2WebAclRuleVisibilityConfig(**visibility(f"{name}-rate-limit-per-ip")),
             )
         ]

@@ -43,8 +43,13 @@ def test_web_acls_for_load_balancer_and_cloudfront_run_managed_rules_and_a_rate_
         assert len({rule["priority"] for rule in rules}) == len(rules)
         rate = [rule for rule in rules if "rate_based_statement" in rule["statement"]]
         assert len(rate) == 1 and rate[0]["action"] == {"block": {}}
-        assert rate[0]["statement"]["rate_based_statement"] == {
-            "aggregate_key_type": "IP", "limit": configs[env.name].security.waf_rate_limit_per_ip}
+        limit = configs[env.name].security.waf_rate_limit_per_ip
+        rate_statement = rate[0]["statement"]["rate_based_statement"]
+        if acl["scope"] == "CLOUDFRONT":  # CloudFront sees the client's own address
+            assert rate_statement == {"aggregate_key_type": "IP", "limit": limit}
+        else:  # behind CloudFront: the client address it forwards, never the shared edge address
+            assert rate_statement == {"aggregate_key_type": "FORWARDED_IP", "limit": limit, "forwarded_ip_config": {
+                "header_name": "X-Forwarded-For", "fallback_behavior": "NO_MATCH"}}
         managed = {rule["statement"]["managed_rule_group_statement"]["name"]: rule
                    for rule in rules if "managed_rule_group_statement" in rule["statement"]}
         for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
