@@ -54,3 +54,19 @@ def checkov_result(synth_dir: Path) -> GateResult:
 @pytest.fixture(scope="session")
 def configs():
     return {config.name: config for config in load_environments()}
+
+
+_PLAN_LINES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture(scope="session")
+def plan_summary(request: pytest.FixtureRequest) -> list[str]:
+    """Lines for the end of the run (`plan: <stack>: N to add`), so that CI output shows every plan."""
+    return request.config.stash.setdefault(_PLAN_LINES, [])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    if lines := config.stash.get(_PLAN_LINES, None):
+        terminalreporter.write_sep("-", "terraform plan")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
