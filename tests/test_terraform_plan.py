@@ -3,6 +3,8 @@
 The stacks are the session's synthesized JSON (never re-synthesized here);
 tools/terraform_plan.py makes the temporary copy Terraform runs on. All stacks
 are planned in parallel threads from the first test on; each test waits for its own.
+A resource with count/for_each is one resource of the JSON and several instances
+in the plan: the plan must create every resource of the JSON, and nothing else.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tools.terraform_plan import (
     SIX_X_ONLY_ARGUMENTS,
     PlanResult,
     SixOnlyArgument,
+    TerraformFailed,
     Toolchain,
     ToolchainMissing,
     find_toolchain,
@@ -29,6 +32,28 @@ from tools.terraform_plan import (
     plan_stack,
     strip_six_only,
 )
+
+
+KNOWN_DEFECTS: dict[str, str] = {
+    "resource.aws_route53_record.certificates_cloudfront_validation":
+        "modules/certificates.py (issue 3): for_each over tolist(domain_validation_options) has keys unknown until "
+        "apply, so a fresh environment cannot plan; HashiCorp's `{ for dvo in <cert>.domain_validation_options : "
+        "dvo.domain_name => dvo }` plans (checked offline: dev, 245 to add)",
+    "resource.aws_route53_record.certificates_load_balancer_validation":
+        "modules/certificates.py (issue 3): same for_each over tolist(domain_validation_options) as the CloudFront one",
+}
+"""Defects this plan found in the stacks, awaiting their owners' fix: {block Terraform names: what, whose}.
+
+A stack's test is xfail only while every error Terraform reports is in one of these
+blocks; any other error fails it. Remove an entry with its fix.
+"""
+
+
+def _xfail_if_only_known_defects(failure: TerraformFailed) -> None:
+    errors = re.split(r"^Error: ", str(failure), flags=re.MULTILINE)[1:]
+    blocks = [re.search(r"^\s+on \S+ line \d+, in ([^:]+):", error, re.MULTILINE) for error in errors]
+    if errors and all(block and block[1] in KNOWN_DEFECTS for block in blocks):
+        pytest.xfail("; ".join(KNOWN_DEFECTS[name] for name in sorted({block[1] for block in blocks})))
 
 
 @pytest.fixture(scope="session")
@@ -56,20 +81,21 @@ def plans(synth_dir: Path, toolchain: Toolchain, aws_endpoint: str,
         yield {stack: pool.submit(plan_stack, synth_dir, stack, toolchain, aws_endpoint, workdir) for stack in STACK_NAMES}
 
 
-def _address(planned: str) -> str:
-    return re.sub(r"\[[^]]*\]$", "", planned)  # count/for_each instances share the resource's address
-
-
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_terraform_validates_and_plans_every_resource(stack: str, plans: dict[str, Future[PlanResult]],
                                                       stacks: dict[str, StackJson], plan_summary: list[str]) -> None:
-    result = plans[stack].result()  # raises TerraformFailed with Terraform's output
+    try:
+        result = plans[stack].result()
+    except TerraformFailed as failure:  # Terraform's diagnostics
+        _xfail_if_only_known_defects(failure)
+        raise
     plan_summary.append(result.line)
     synthesized = {f"{resource_type}.{logical_id}" for resource_type, logical_id, _ in stacks[stack].all_resources()}
-    planned = {_address(address) for address in result.to_add}
-    assert len(result.to_add) == stacks[stack].resource_count, (
-        f"{stack}: not planned {sorted(synthesized - planned)}; planned but not synthesized {sorted(planned - synthesized)}"
+    assert len(result.resources) == stacks[stack].resource_count, (
+        f"{stack}: not planned {sorted(synthesized - result.resources)}; "
+        f"planned but not synthesized {sorted(result.resources - synthesized)}"
     )
+    assert result.resources == synthesized
 
 
 def test_every_six_only_argument_is_still_used(stacks: dict[str, StackJson]) -> None:

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -93,12 +94,20 @@ class Toolchain:
 @dataclass
 class PlanResult:
     stack: str
-    to_add: list[str] = field(default_factory=list)  # addresses of the resources the plan creates
+    to_add: list[str] = field(default_factory=list)  # addresses of the resource instances the plan creates
     seconds: dict[str, float] = field(default_factory=dict)  # per terraform step
 
     @property
+    def resources(self) -> set[str]:
+        """<type>.<logical id> of each resource planned, whatever its count/for_each instances."""
+        return {re.sub(r"\[[^]]*\]$", "", address) for address in self.to_add}
+
+    @property
     def line(self) -> str:
-        return f"plan: {self.stack}: {len(self.to_add)} to add"
+        line = f"plan: {self.stack}: {len(self.to_add)} to add"
+        if len(self.resources) != len(self.to_add):
+            line += f" ({len(self.resources)} resources; count/for_each instances included)"
+        return line
 
 
 # -- finding terraform and the provider mirror --
@@ -279,7 +288,9 @@ def plan_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str
                                    check=False)
         result.seconds[step] = time.monotonic() - started
         if completed.returncode != 0:
-            raise TerraformFailed(f"{stack}: terraform {step} failed:\n{(completed.stderr + completed.stdout)[-6000:]}")
+            # Diagnostics go to stderr; stdout (a whole plan, say) only matters when stderr is empty.
+            output = completed.stderr.strip() or completed.stdout
+            raise TerraformFailed(f"{stack}: terraform {step} failed:\n{output[-8000:]}")
         return completed.stdout
 
     with _INIT_LOCK:
