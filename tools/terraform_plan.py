@@ -55,18 +55,21 @@ class SixOnlyArgument:
     reason: str  # what the argument does, and why losing it in the offline plan hides nothing that plan checks
 
 
-SIX_X_ONLY_ARGUMENTS: tuple[SixOnlyArgument, ...] = ()
+SIX_X_ONLY_ARGUMENTS: tuple[SixOnlyArgument, ...] = (
+    SixOnlyArgument("aws_ecs_service", "deployment_configuration",
+                    "ECS native blue/green (strategy BLUE_GREEN, bake time): a block 6.x added; 5.100 has no "
+                    "deployment_configuration block (tests/test_compute.py asserts it)"),
+    SixOnlyArgument("aws_ecs_service", "load_balancer.advanced_configuration",
+                    "the green target group, production/test listener rules and infrastructure role that native "
+                    "blue/green swaps between: 6.x only; the resources it references are still planned"),
+)
 """Arguments stripped from the temporary copy when the mirror's provider is older than 6.
 
 The synthesized JSON keeps them (operators install 6.x) and the JSON tests keep
 asserting them; only Terraform's offline plan, which runs the 5.x mirror, does
 not see them. Add an entry when `terraform validate` (run by the plan test)
 reports `No argument or block type is named "x"` for an argument that the 6.x
-provider documents, e.g.
-
-    SixOnlyArgument("aws_ecs_service", "deployment_configuration.strategy",
-                    "ECS native blue/green (6.x); 5.x only knows rolling deployments"),
-
+provider documents: the block Terraform names, the path below it, the reason.
 Never list a whole resource type or an argument 5.x knows: the plan would stop
 checking it. tests/test_terraform_plan.py fails on entries no stack uses.
 """
@@ -290,7 +293,9 @@ def plan_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str
         if completed.returncode != 0:
             # Diagnostics go to stderr; stdout (a whole plan, say) only matters when stderr is empty.
             output = completed.stderr.strip() or completed.stdout
-            raise TerraformFailed(f"{stack}: terraform {step} failed:\n{output[-8000:]}")
+            # Diagnostics quote the offending source line, which can be a whole embedded script.
+            lines = [line if len(line) <= 300 else line[:300] + " [...]" for line in output.splitlines()]
+            raise TerraformFailed(f"{stack}: terraform {step} failed:\n" + "\n".join(lines)[-8000:])
         return completed.stdout
 
     with _INIT_LOCK:
