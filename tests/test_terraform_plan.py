@@ -38,7 +38,7 @@ KNOWN_DEFECTS: dict[str, str] = {
     "resource.aws_route53_record.certificates_cloudfront_validation":
         "modules/certificates.py (issue 3): for_each over tolist(domain_validation_options) has keys unknown until "
         "apply, so a fresh environment cannot plan; HashiCorp's `{ for dvo in <cert>.domain_validation_options : "
-        "dvo.domain_name => dvo }` plans (checked offline: dev, 245 to add)",
+        "dvo.domain_name => dvo }` plans (checked offline: prod then plans all 390 resources, 402 instances)",
     "resource.aws_route53_record.certificates_load_balancer_validation":
         "modules/certificates.py (issue 3): same for_each over tolist(domain_validation_options) as the CloudFront one",
     "resource.aws_codebuild_project.pipeline_images.source":
