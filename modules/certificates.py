@@ -68,6 +68,13 @@ class Certificates(Construct):
             ttl=VALIDATION_RECORD_TTL,
             allow_overwrite=True,
         )
+        # cdktf's iterator wraps the set in tolist(), which makes the whole collection unknown until
+        # apply and so fails `terraform plan` on a new environment. Iterating the set directly keeps
+        # the keys (domain names, known at plan time) known: HashiCorp's documented pattern.
+        records.add_override(
+            "for_each",
+            f"${{{{ for option in {certificate.fqn}.domain_validation_options : option.domain_name => option }}}}",
+        )
         validation = AcmCertificateValidation(
             self,
             f"{id}_issued",

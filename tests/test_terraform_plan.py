@@ -35,12 +35,6 @@ from tools.terraform_plan import (
 
 
 KNOWN_DEFECTS: dict[str, str] = {
-    "resource.aws_route53_record.certificates_cloudfront_validation":
-        "modules/certificates.py (issue 3): for_each over tolist(domain_validation_options) has keys unknown until "
-        "apply, so a fresh environment cannot plan; HashiCorp's `{ for dvo in <cert>.domain_validation_options : "
-        "dvo.domain_name => dvo }` plans (checked offline: prod then plans all 390 resources, 402 instances)",
-    "resource.aws_route53_record.certificates_load_balancer_validation":
-        "modules/certificates.py (issue 3): same for_each over tolist(domain_validation_options) as the CloudFront one",
     "resource.aws_codebuild_project.pipeline_images.source":
         "modules/pipeline.py (issue 7): the images buildspec is passed verbatim and its bash ${...} expansions are "
         "Terraform template interpolations in a JSON string, so validate rejects it; cdktf's Fn.raw_string escapes "
