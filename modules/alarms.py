@@ -72,13 +72,14 @@ class AlarmsConfig:
 
 
 class Alarms(Construct):
-    """Exposes `composite_names` {tier: composite alarm name}."""
+    """Exposes `composite_names` and `composite_arns` {tier: composite alarm}."""
 
     def __init__(self, scope: Construct, id: str, config: AlarmsConfig, us_east_1: AwsProvider) -> None:
         super().__init__(scope, id)
         self._config = config
         self._us_east_1 = us_east_1
         self.composite_names: dict[str, str] = {}
+        self.composite_arns: dict[str, str] = {}
 
     # -- tiers --
 
@@ -254,3 +255,4 @@ class Alarms(Construct):
             provider=self._us_east_1 if global_ else None,
         )
         self.composite_names[tier] = composite.alarm_name
+        self.composite_arns[tier] = composite.arn

@@ -30,12 +30,14 @@ from modules.certificates import Certificates, CertificatesConfig
 from modules.container_registry import ContainerRegistry, ContainerRegistryConfig
 from modules.content_storage import ContentStorage, ContentStorageConfig, content_access_statements
 from modules.cost import CostConfig, CostControls
+from modules.dashboards import Dashboards, DashboardsConfig
 from modules.database import Database, DatabaseConfig
 from modules.dns import SERVICE_HOSTS, AliasTarget, Dns, DnsConfig
 from modules.ecs_cluster import CapacityStrategy, Cluster, EcsClusterConfig
 from modules.ecs_service import EcsServiceConfig, Service
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.load_balancer import LoadBalancer, LoadBalancerConfig, RouteConfig
+from modules.logs_insights import LogsInsights, LogsInsightsConfig
 from modules.maintenance import MaintenanceSite, MaintenanceSiteConfig
 from modules.naming import Names
 from modules.network import Network, NetworkConfig
@@ -377,20 +379,40 @@ class EnvironmentStack(PlatformStack):
         )
         alarms.canaries(canaries.canary_names)
         # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.
-        alarms.distributions({"media": media_cdn.id, "app": app_cdn.id}, cache_hit_rate_for=("media",))
+        distribution_ids = {"media": media_cdn.id, "app": app_cdn.id}
+        alarms.distributions(distribution_ids, cache_hit_rate_for=("media",))
         # Both colours of each service: after a blue/green deployment the other one serves.
-        alarms.load_balancer(LoadBalancerMetrics(
+        load_balancer_metrics = LoadBalancerMetrics(
             arn_suffix=load_balancer.arn_suffix,
             target_groups={f"{name}-{colour}": getattr(route, f"{colour}_arn_suffix")
                            for name, route in load_balancer.routes.items() for colour in ("blue", "green")},
-        ))
-        alarms.services(ServiceMetrics(cluster_name=cluster.name,
-                                       services={name: service.service_name for name, service in services.items()}))
-        alarms.database(DatabaseMetrics(cluster_identifier=database.cluster_identifier,
-                                        max_connections=database.max_connections))
+        )
+        service_metrics = ServiceMetrics(cluster_name=cluster.name,
+                                         services={name: service.service_name for name, service in services.items()})
+        database_metrics = DatabaseMetrics(cluster_identifier=database.cluster_identifier,
+                                           max_connections=database.max_connections)
         # Every shard autoscaling may add has its nodes watched from the start (R3.6).
-        alarms.cache(CacheMetrics(replication_group_id=cache.replication_group_id, max_shards=config.cache.max_shards,
-                                  nodes_per_shard=config.cache.replicas_per_shard + 1))
+        cache_metrics = CacheMetrics(replication_group_id=cache.replication_group_id, max_shards=config.cache.max_shards,
+                                     nodes_per_shard=config.cache.replicas_per_shard + 1)
+        alarms.load_balancer(load_balancer_metrics)
+        alarms.services(service_metrics)
+        alarms.database(database_metrics)
+        alarms.cache(cache_metrics)
+        logs = LogsInsights(
+            self,
+            "logs",
+            LogsInsightsConfig(names=names, namespace=f"DirectFanz/{config.name}",
+                               log_groups={name: service.log_group_name for name, service in services.items()}),
+        )
+        Dashboards(
+            self,
+            "dashboards",
+            DashboardsConfig(names=names, region=config.region, alarm_arns=alarms.composite_arns,
+                             load_balancer=load_balancer_metrics, services=service_metrics, database=database_metrics,
+                             cache=cache_metrics, distribution_ids=distribution_ids,
+                             canary_names=canaries.canary_names, business_namespace=logs.namespace,
+                             business_metrics=logs.business_metrics),
+        )
         self.tracing = Tracing(self, "tracing", TracingConfig(prefix=names.prefix, sample_rate=observability.trace_sample_rate))
         CostControls(
             self,

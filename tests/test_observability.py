@@ -218,3 +218,75 @@ def test_a_failing_tier_pages_once_through_its_composite_alarm(env: StackJson) -
                                                 for c in children) == composite["alarm_rule"]
         for child in children:  # the composite pages; its children stay quiet
             assert "alarm_actions" not in env.resource("aws_cloudwatch_metric_alarm", child)
+
+
+@pytest.mark.requirement("R7.3")
+def test_business_events_in_the_structured_logs_become_metrics(env: StackJson) -> None:
+    from modules.logs_insights import BUSINESS_EVENTS
+
+    filters = env.resources("aws_cloudwatch_log_metric_filter")
+    groups = {ref("aws_cloudwatch_log_group", service_logs, "name") for service_logs in ("web_logs", "websocket_logs")}
+    for metric, event in {**BUSINESS_EVENTS, "PaymentsUsd": "payment.succeeded"}.items():
+        matching = [f for f in filters.values() if f["metric_transformation"]["name"] == metric]
+        assert {f["log_group_name"] for f in matching} == groups, metric
+        for metric_filter in matching:
+            assert metric_filter["pattern"] == f'{{ $.event = "{event}" }}'
+            assert metric_filter["metric_transformation"]["namespace"] == f"DirectFanz/{env.name}"
+            assert metric_filter["metric_transformation"]["value"] == ("$.amount_usd" if metric == "PaymentsUsd" else "1")
+    errors = {f["metric_transformation"]["name"]: f for f in filters.values() if f["pattern"] == '{ $.level = "error" }'}
+    assert set(errors) == {"WebErrors", "WebsocketErrors"}
+
+
+@pytest.mark.requirement("R7.6")
+def test_app_logs_are_searchable_by_indexed_fields_and_saved_queries(env: StackJson) -> None:
+    groups = [ref("aws_cloudwatch_log_group", g, "name") for g in ("web_logs", "websocket_logs")]
+    indexed = {p["log_group_name"]: json.loads(p["policy_document"])["Fields"]
+               for p in env.resources("aws_cloudwatch_log_index_policy").values()}
+    assert indexed == {group: ["request_id", "user_id", "session_id", "route"] for group in groups}
+    queries = {q["name"]: q for q in env.resources("aws_cloudwatch_query_definition").values()}
+    prefix = f"directfanz-{env.name}/"
+    assert set(queries) == {prefix + name for name in ("errors-by-route", "slow-requests", "p95-by-route", "user-session")}
+    for query in queries.values():
+        assert query["log_group_names"] == sorted(groups)
+    assert "stats count(*) as errors by route" in queries[prefix + "errors-by-route"]["query_string"]
+    assert "filter duration_ms > 200" in queries[prefix + "slow-requests"]["query_string"]
+    assert 'filter user_id = "USER_ID"' in queries[prefix + "user-session"]["query_string"]
+
+
+@pytest.mark.requirement("R7.5")
+def test_dashboards_per_environment_show_each_tier_against_its_objectives(env: StackJson) -> None:
+    dashboards = {d["dashboard_name"]: json.loads(d["dashboard_body"])["widgets"]
+                  for d in env.resources("aws_cloudwatch_dashboard").values()}
+    prefix = f"directfanz-{env.name}-"
+    assert set(dashboards) == {prefix + view for view in ("application", "data", "edge", "cost")}
+
+    def objectives(view: str) -> set[float]:
+        return {line["value"] for w in dashboards[prefix + view] if w["type"] == "metric"
+                for line in w["properties"].get("annotations", {}).get("horizontal", [])}
+
+    assert objectives("application") >= {0.2, 99.9}
+    assert objectives("data") >= {0.05, 1000}
+    assert objectives("edge") >= {95}
+    for view, widgets in dashboards.items():
+        for widget in widgets:
+            assert widget["x"] + widget["width"] <= 24
+            if widget["type"] == "alarm":
+                assert widget["properties"]["alarms"] and all(
+                    a.startswith("${aws_cloudwatch_composite_alarm.") for a in widget["properties"]["alarms"])
+            else:
+                assert widget["properties"]["metrics"], (view, widget["properties"]["title"])
+    business = next(w for w in dashboards[prefix + "application"] if w["properties"].get("title") == "Business events (R7.3)")
+    assert [m[1] for m in business["properties"]["metrics"]] == ["SignUps", "Payments", "StreamStarts", "PaymentsUsd"]
+
+
+@pytest.mark.requirement("R7.7")
+def test_both_services_get_the_sentry_dsn_from_secrets_manager_with_environment_and_release(env: StackJson) -> None:
+    secret = ref("aws_secretsmanager_secret", "app_secrets_sentry_dsn", "arn")
+    assert env.resource("aws_secretsmanager_secret", "app_secrets_sentry_dsn")["kms_key_id"].startswith("${aws_kms_key.")
+    for task in ("web_task", "websocket_task"):
+        definitions = env.resource("aws_ecs_task_definition", task)["container_definitions"]
+        app = json.loads(definitions)[0] if isinstance(definitions, str) else definitions[0]
+        assert {"name": "SENTRY_DSN", "valueFrom": secret} in app["secrets"], task
+        environment = {e["name"]: e["value"] for e in app["environment"]}
+        assert environment["SENTRY_ENVIRONMENT"] == env.name and environment["SENTRY_RELEASE"], task
+        assert "SENTRY_DSN" not in environment  # never in plaintext
