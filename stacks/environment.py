@@ -398,6 +398,7 @@ class EnvironmentStack(PlatformStack):
         alarms.services(service_metrics)
         alarms.database(database_metrics)
         alarms.cache(cache_metrics)
+        alarms.health_checks(dns.health_check_ids)
         logs = LogsInsights(
             self,
             "logs",

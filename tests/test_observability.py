@@ -290,3 +290,17 @@ def test_both_services_get_the_sentry_dsn_from_secrets_manager_with_environment_
         environment = {e["name"]: e["value"] for e in app["environment"]}
         assert environment["SENTRY_ENVIRONMENT"] == env.name and environment["SENTRY_RELEASE"], task
         assert "SENTRY_DSN" not in environment  # never in plaintext
+
+
+@pytest.mark.requirement("R7.4")
+def test_every_route53_health_check_pages_from_us_east_1(env: StackJson) -> None:
+    checks = env.resources("aws_route53_health_check")
+    assert checks
+    alarms = _alarms(env, "AWS/Route53", "HealthCheckStatus")
+    assert {a["dimensions"]["HealthCheckId"] for a in alarms.values()} == {
+        ref("aws_route53_health_check", logical_id, "id") for logical_id in checks}
+    for logical_id, alarm in alarms.items():
+        assert alarm["provider"] == "aws.us_east_1"  # Route 53 publishes health-check metrics there only
+        assert alarm["comparison_operator"] == "LessThanThreshold" and alarm["threshold"] == 1
+        assert alarm["statistic"] == "Minimum"
+        assert _notified_topics(env, logical_id) == {TOPIC}
