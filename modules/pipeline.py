@@ -94,6 +94,11 @@ class PipelineConfig:
     sentry_project: str
 
 
+def _literal(text: str) -> str:
+    """Text Terraform passes on as written: its JSON strings are templates, so bash's ${...} is escaped as $${...}."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
 class Pipeline(Construct):
     """Exposes `connection_arn`, `release_name`, `pull_requests_name` and `artifact_bucket`."""
 
@@ -249,7 +254,7 @@ class Pipeline(Construct):
             service_role=role.arn,
             encryption_key=config.kms_key_arn,
             build_timeout=60,
-            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=(BUILDSPECS / buildspec).read_text()),
+            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=_literal((BUILDSPECS / buildspec).read_text())),
             artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
             environment=CodebuildProjectEnvironment(
                 compute_type="BUILD_GENERAL1_MEDIUM" if privileged else "BUILD_GENERAL1_SMALL",

@@ -40,7 +40,10 @@ def _variables(project: dict) -> dict[str, str]:
 
 
 def _buildspec(project: dict) -> dict:
-    return yaml.safe_load(project["source"]["buildspec"])
+    """The buildspec CodeBuild receives: Terraform turns the escaped $${ and %%{ back into ${ and %{."""
+    text = project["source"]["buildspec"]
+    assert not re.search(r"(?<!\$)\$\{|(?<!%)%\{", text), "an unescaped ${ or %{ would be a Terraform template"
+    return yaml.safe_load(text.replace("$${", "${").replace("%%{", "%{"))
 
 
 def _commands(buildspec: dict) -> list[str]:
@@ -143,6 +146,15 @@ def test_unit_integration_and_e2e_tests_run_in_codebuild_on_node_lts(delivery: S
                 assert "npx prisma db push --skip-generate" in commands
             scripts.append(script)
         assert scripts == list(TEST_SUITES.values())
+
+
+@pytest.mark.requirement("R8.2")
+def test_every_project_carries_its_buildspec_file_verbatim(delivery: StackJson) -> None:
+    projects = delivery.resources("aws_codebuild_project")
+    embedded = {yaml.safe_dump(_buildspec(project)) for project in projects.values()}
+    assert embedded == {yaml.safe_dump(yaml.safe_load(path.read_text())) for path in BUILDSPECS.glob("*.yml")}
+    images = _buildspec(delivery.resource("aws_codebuild_project", "pipeline_images"))
+    assert any('"${pairs[@]}"' in command for command in _commands(images))  # bash expansion survives
 
 
 @pytest.mark.requirement("R8.2")
