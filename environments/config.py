@@ -218,6 +218,29 @@ class DnsConfig(_Model):
     delegations: dict[str, NameServers] = Field(default_factory=dict)
 
 
+class StreamingConfig(_Model):
+    """Live streaming (R5, R12.6): how many creators can be live at once, and who may push to ingest."""
+
+    # One MediaLive channel per concurrent live creator; the app starts an idle one when a creator goes live.
+    channel_pool_size: int = Field(ge=1, le=50)
+    # Who may push RTMP to the inputs (a MediaLive input security group holds at most 10 ranges).
+    ingest_cidrs: list[ipaddress.IPv4Network] = Field(min_length=1, max_length=10)
+    # Live HLS segments are only needed while a stream plays; recordings keep the archive copy.
+    live_segment_days: int = Field(ge=1, le=30)
+    # Reserved concurrency of the function that submits VOD conversions (bounds MediaConvert jobs submitted at once).
+    vod_submit_concurrency: int = Field(ge=1, le=100)
+
+    @field_validator("ingest_cidrs", mode="before")
+    @classmethod
+    def _ingest_cidrs(cls, value: object) -> object:
+        for cidr in value if isinstance(value, list) else []:
+            try:
+                ipaddress.IPv4Network(str(cidr), strict=True)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not an IPv4 network ({exc})") from None
+        return value
+
+
 class EnvironmentConfig(_Model):
     name: EnvironmentName
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -234,6 +257,7 @@ class EnvironmentConfig(_Model):
     content: ContentConfig
     database: DatabaseConfig
     cache: CacheConfig
+    streaming: StreamingConfig
     observability: ObservabilityConfig
     delivery: DeliveryConfig | None = None
     security: SecurityConfig

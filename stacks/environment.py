@@ -44,6 +44,9 @@ from modules.network import Network, NetworkConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.remote_state import StateStore, use_remote_state
 from modules.security_groups import WEB_PORT, WEBSOCKET_PORT, SecurityGroups, SecurityGroupsConfig
+from modules.streaming import ARCHIVE_PREFIX, HLS_OUTPUT_GROUP, LIVE_PREFIX, LiveChannels, LiveChannelsConfig
+from modules.streaming_metrics import StreamingMetrics, StreamingMetricsConfig
+from modules.streaming_vod import VOD_PREFIX, VodConversion, VodConversionConfig
 from modules.tracing import COLLECTOR_STATEMENT, Tracing, TracingConfig
 from modules.waf import Waf, WafConfig
 from stacks.base import PlatformStack
@@ -343,7 +346,77 @@ class EnvironmentStack(PlatformStack):
         dns.failover_alias("ws", AliasTarget(load_balancer.dns_name, load_balancer.zone_id), app_health,
                            maintenance.target)
 
-        # -- streaming (R5) --
+        # -- streaming (R5, R12.6) --
+        streaming = config.streaming
+        live = LiveChannels(
+            self,
+            "live",
+            LiveChannelsConfig(
+                names=names,
+                pool_size=streaming.channel_pool_size,
+                ingest_cidrs=[str(cidr) for cidr in streaming.ingest_cidrs],
+                live_segment_days=streaming.live_segment_days,
+                content_kms_key_arn=keys.content.arn,
+                recordings_bucket_name=content.recordings_bucket.name,
+                recordings_bucket_arn=content.recordings_bucket.arn,
+                log_bucket=content.log_bucket.name,
+                app_role_name=services["web"].task_role_name,
+            ),
+        )
+        vod = VodConversion(
+            self,
+            "vod",
+            VodConversionConfig(
+                names=names,
+                account_id=config.account_id,
+                recordings_bucket_name=content.recordings_bucket.name,
+                recordings_bucket_arn=content.recordings_bucket.arn,
+                archive_prefix=ARCHIVE_PREFIX,
+                vod_bucket_name=content.vod_bucket.name,
+                vod_bucket_arn=content.vod_bucket.arn,
+                content_kms_key_arn=keys.content.arn,
+                messaging_kms_key_arn=keys.messaging.arn,
+                logs_kms_key_arn=keys.logs.arn,
+                reserved_concurrency=streaming.vod_submit_concurrency,
+            ),
+        )
+        streaming_cdn = Distribution(
+            self,
+            "streaming_cdn",
+            DistributionConfig(
+                name="streaming",
+                comment="live HLS and VOD, through signed URLs or cookies only",
+                origins=[S3Origin("live", live.origin), S3Origin("vod", content.vod_bucket)],
+                default_behavior=Behavior(origin_id="live", cache_policy_id=cdn.media_cache_policy_id, signed=True),
+                behaviors=[
+                    Behavior(origin_id="live", path_pattern=f"{LIVE_PREFIX}*.m3u8",
+                             cache_policy_id=live.playlist_cache_policy_id, signed=True),
+                    Behavior(origin_id="vod", path_pattern=f"{VOD_PREFIX}*", cache_policy_id=cdn.media_cache_policy_id,
+                             signed=True),
+                ],
+                aliases=[f"live.{config.domain}"],
+            ),
+            cdn,
+        )
+        dns.alias("live", AliasTarget(streaming_cdn.domain_name, streaming_cdn.hosted_zone_id, ipv6=True))
+        # The app assigns idle pool channels to creators and signs playback URLs for the live host.
+        services["web"].add_environment({"MEDIALIVE_CHANNEL_ID": ",".join(live.channel_ids),
+                                         "CLOUDFRONT_STREAMING_DOMAIN": dns.fqdn("live")})
+        StreamingMetrics(
+            self,
+            "streaming_metrics",
+            StreamingMetricsConfig(
+                names=names,
+                region=config.region,
+                channel_ids=live.channel_ids,
+                channel_names=live.channel_names,
+                hls_output_group=HLS_OUTPUT_GROUP,
+                distribution_id=streaming_cdn.id,
+                vod_dead_letter_queue_name=vod.dead_letter_queue_name,
+                alarm_topic_arn=alerts.topic_arn,
+                websocket_log_group_name=services["websocket"].log_group_name,
+            ),
+        )
 
         # -- observability, delivery and cost (R7, R8, R10.5) --
         # The audit trail (R6.5) records reads of its bucket in the content tier's access-log bucket.
@@ -379,7 +452,7 @@ class EnvironmentStack(PlatformStack):
         )
         alarms.canaries(canaries.canary_names)
         # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.
-        distribution_ids = {"media": media_cdn.id, "app": app_cdn.id}
+        distribution_ids = {"media": media_cdn.id, "app": app_cdn.id, "streaming": streaming_cdn.id}
         alarms.distributions(distribution_ids, cache_hit_rate_for=("media",))
         # Both colours of each service: after a blue/green deployment the other one serves.
         load_balancer_metrics = LoadBalancerMetrics(

@@ -50,6 +50,9 @@ BAD_CONFIGS = [
     ("prod", "domain", "DirectFanz.IO", "not a lower-case DNS name"),
     ("prod", "availability_zones", 2, "availability_zones: prod spans 3 zones"),
     ("dev", "database.instance_class", "r7g.large", "database.instance_class"),
+    ("prod", "streaming.channel_pool_size", 0, "streaming.channel_pool_size"),
+    ("dev", "streaming.ingest_cidrs", ["203.0.113.7/24"], "streaming.ingest_cidrs: '203.0.113.7/24' is not an IPv4 network"),
+    ("staging", "streaming.ingest_cidrs", [f"198.51.100.{i}/32" for i in range(11)], "streaming.ingest_cidrs"),
     ("dev", "colour", "blue", "colour"),  # a typo'd key is refused, not ignored
     ("prod", "security.secret_recovery_window_days", 3, "neither 0 (delete at once) nor Secrets Manager's 7-30 days"),
     ("dev", "security.waf_rate_limit_per_ip", 10, "security.waf_rate_limit_per_ip"),
