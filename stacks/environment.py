@@ -452,7 +452,7 @@ class EnvironmentStack(PlatformStack):
         )
         alarms.canaries(canaries.canary_names)
         # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.
-        distribution_ids = {"media": media_cdn.id, "app": app_cdn.id, "streaming": streaming_cdn.id}
+        distribution_ids = {"media": media_cdn.id, "app": app_cdn.id}
         alarms.distributions(distribution_ids, cache_hit_rate_for=("media",))
         # Both colours of each service: after a blue/green deployment the other one serves.
         load_balancer_metrics = LoadBalancerMetrics(

@@ -258,7 +258,7 @@ def test_dashboards_per_environment_show_each_tier_against_its_objectives(env: S
     dashboards = {d["dashboard_name"]: json.loads(d["dashboard_body"])["widgets"]
                   for d in env.resources("aws_cloudwatch_dashboard").values()}
     prefix = f"directfanz-{env.name}-"
-    assert set(dashboards) == {prefix + view for view in ("application", "data", "edge", "cost")}
+    assert set(dashboards) == {prefix + view for view in ("application", "data", "edge", "cost", "streaming")}
 
     def objectives(view: str) -> set[float]:
         return {line["value"] for w in dashboards[prefix + view] if w["type"] == "metric"
