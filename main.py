@@ -15,6 +15,8 @@ from pathlib import Path
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before jsii starts
 
 import modules  # noqa: F401  (first: registers the provider stub that keeps imports fast)
+
+# isort: split
 from cdktf import App
 
 from environments import ConfigError, EnvironmentConfig, load_environments

@@ -16,6 +16,7 @@ Prints a Markdown table for bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -42,10 +43,8 @@ def _tree_rss(pid: int) -> int:
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
-        try:
+        with contextlib.suppress(OSError, IndexError, ValueError):
             total += int((Path("/proc") / str(current) / "statm").read_text().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
-            pass
         stack.extend(children.get(current, []))
     return total
 

@@ -297,8 +297,8 @@ class Service(Construct):
             }
 
         probe = (
-            "require('http').get('http://127.0.0.1:%d%s',r=>process.exit(r.statusCode===200?0:1))"
-            ".on('error',()=>process.exit(1))" % (config.port, config.health_check_path)
+            f"require('http').get('http://127.0.0.1:{config.port}{config.health_check_path}',"
+            "r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
         )
         app = {
             "name": config.name,

@@ -73,9 +73,10 @@ class LogsInsights(Construct):
     def __init__(self, scope: Construct, id: str, config: LogsInsightsConfig) -> None:
         super().__init__(scope, id)
         self.namespace = config.namespace
-        self.business_metrics = tuple(BUSINESS_EVENTS) + ("PaymentsUsd",)
+        self.business_metrics = (*BUSINESS_EVENTS, "PaymentsUsd")
         for service, group in sorted(config.log_groups.items()):
-            def metric(key: str, metric_name: str, pattern: str, value: str = "1") -> None:
+            def metric(key: str, metric_name: str, pattern: str, value: str = "1",
+                       service: str = service, group: str = group) -> None:
                 CloudwatchLogMetricFilter(
                     self,
                     f"{service}_{key}",

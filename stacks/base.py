@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jsii
 from cdktf import TerraformElement, TerraformStack
-from constructs import Node
+from constructs import Construct, Node
 
 
 class PlatformStack(TerraformStack):
@@ -15,7 +15,7 @@ class PlatformStack(TerraformStack):
     siblings, and duplicates across paths are refused here rather than merged.
     """
 
-    def __init__(self, scope, id: str) -> None:
+    def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self._logical_ids: dict[str, str] = {}
 

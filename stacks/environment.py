@@ -12,11 +12,11 @@ from constructs import Construct
 from environments.config import PROJECT, EnvironmentConfig
 from modules.alarms import Alarms, AlarmsConfig, CacheMetrics, DatabaseMetrics, LoadBalancerMetrics, ServiceMetrics
 from modules.alerts import Alerts, AlertsConfig
-from modules.canaries import Canaries, CanariesConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
 from modules.audit_trail import AuditTrail, AuditTrailConfig
 from modules.backup import Backup, BackupConfig
 from modules.cache import Cache, CacheConfig
+from modules.canaries import Canaries, CanariesConfig
 from modules.cdn import (
     Behavior,
     ContentDelivery,

@@ -9,11 +9,11 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import modules  # noqa: E402,F401  (registers the provider stub before anything imports the bindings)
-from environments import load_environments  # noqa: E402
-from environments.config import ENVIRONMENT_NAMES  # noqa: E402
-from tests.stack_json import StackJson  # noqa: E402
-from tools.checkov_gate import GateResult, gate  # noqa: E402
+import modules  # noqa: F401  (registers the provider stub before anything imports the bindings)
+from environments import load_environments
+from environments.config import ENVIRONMENT_NAMES
+from tests.stack_json import StackJson
+from tools.checkov_gate import GateResult, gate
 
 STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery")
 

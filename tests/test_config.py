@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from environments.config import ConfigError, ENVIRONMENT_NAMES, check_together, load_environments, parse_environment, read_raw
+from environments.config import (
+    ENVIRONMENT_NAMES,
+    ConfigError,
+    check_together,
+    load_environments,
+    parse_environment,
+    read_raw,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +90,7 @@ def test_overlapping_cidrs_between_environments_are_rejected() -> None:
 def test_duplicate_domains_are_rejected() -> None:
     parsed = [parse_environment(name, _raw(name)) for name in ENVIRONMENT_NAMES]
     clash = parsed[1].model_copy(update={"domain": parsed[0].domain})
-    with pytest.raises(ConfigError, match="domain: dev.directfanz.io is already dev's"):
+    with pytest.raises(ConfigError, match=r"domain: dev\.directfanz\.io is already dev's"):
         check_together([parsed[0], clash])
 
 

@@ -94,7 +94,7 @@ def test_physical_names_are_scoped_and_fit_aws_limits() -> None:
 def test_no_two_environments_share_a_physical_name(stacks: dict[str, StackJson]) -> None:
     seen: dict[tuple[str, ...], str] = {}
     for stack in stacks.values():
-        for resource_type, logical_id, body in stack.all_resources():
+        for resource_type, _logical_id, body in stack.all_resources():
             for attribute in ("name", "bucket", "function_name", "cluster_identifier", "identifier", "replication_group_id"):
                 value = body.get(attribute)
                 if isinstance(value, str) and "${" not in value:

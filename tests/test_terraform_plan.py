@@ -33,7 +33,6 @@ from tools.terraform_plan import (
     strip_six_only,
 )
 
-
 KNOWN_DEFECTS: dict[str, str] = {
 }
 """Defects this plan found in the stacks, awaiting their owners' fix: {block Terraform names: what, whose}.

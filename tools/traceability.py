@@ -24,7 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the acceptance criteria (e.g. R2.4) this test proves")
-    config.stash[_KEY] = defaultdict(list)
+    results: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    config.stash[_KEY] = results
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -52,7 +53,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
 
 def summarize(results: dict[str, list[tuple[str, str]]]) -> tuple[list[str], list[str]]:
     """(criteria proven by at least one passing test and failed by none, the others)."""
-    proven, unproven = [], []
+    proven: list[str] = []
+    unproven: list[str] = []
     for criterion in criteria():
         outcomes = [outcome for _, outcome in results.get(criterion, [])]
         (proven if "passed" in outcomes and "failed" not in outcomes else unproven).append(criterion)
