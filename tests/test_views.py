@@ -220,3 +220,23 @@ def test_prod_picture_follows_the_request_path_from_the_json(pictures: dict[str,
     assert re.search(r'CloudWatch alarms\\nx \d+\\nwatching: [^"]*services', prod)
     assert _edge(prod, "aws_cloudwatch_metric_alarm", "aws_sns_topic__")
     assert "2 x db.r7g.xlarge" in prod and "cache.r7g.large" in prod
+
+
+# -- house habits: the lint and type check the test command runs --
+
+CODE_PATHS = ("main.py", "modules", "environments", "stacks", "tools", "migration")
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_is_clean() -> None:
+    completed = _run("ruff", "check", "--no-cache", ".")
+    assert completed.returncode == 0, f"ruff check (fix with `ruff check --fix .`):\n{completed.stdout}{completed.stderr}"
+
+
+def test_mypy_is_clean() -> None:
+    paths = [path for path in CODE_PATHS if (ROOT / path).exists()]
+    completed = _run("mypy", *paths)
+    assert completed.returncode == 0, f"mypy {' '.join(paths)}:\n{completed.stdout}{completed.stderr}"
