@@ -80,7 +80,7 @@ class StreamingMetrics(Construct):
             self._count_viewers(config.websocket_log_group_name)
 
         self.alarm_names: list[str] = []
-        for index, (channel_id, channel_name) in enumerate(zip(config.channel_ids, config.channel_names), start=1):
+        for index, (channel_id, channel_name) in enumerate(zip(config.channel_ids, config.channel_names, strict=True), start=1):
             for alarm in CHANNEL_ALARMS:
                 dimensions = {"ChannelId": channel_id, "Pipeline": PIPELINE}
                 if alarm.by_output_group:
@@ -145,7 +145,7 @@ class StreamingMetrics(Construct):
 
         def per_channel(metric: str, stat: str, output_group: bool = False) -> list[list[Any]]:
             rows = []
-            for channel_id, channel_name in zip(config.channel_ids, config.channel_names):
+            for channel_id, channel_name in zip(config.channel_ids, config.channel_names, strict=True):
                 dims = ["ChannelId", channel_id, "Pipeline", PIPELINE]
                 if output_group:
                     dims += ["OutputGroupName", config.hls_output_group]
@@ -160,7 +160,7 @@ class StreamingMetrics(Construct):
             }
 
         distribution = ["DistributionId", config.distribution_id, "Region", "Global"]
-        viewers = [
+        viewers: list[list[Any]] = [
             [VIEWER_NAMESPACE, "ViewerJoins", {"id": "joins", "stat": "Sum", "label": "joins"}],
             [VIEWER_NAMESPACE, "ViewerLeaves", {"id": "leaves", "stat": "Sum", "label": "leaves"}],
             [{"expression": "RUNNING_SUM(joins - leaves)", "id": "watching", "label": "watching (joins - leaves)"}],

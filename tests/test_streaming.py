@@ -84,7 +84,7 @@ def test_every_channel_encodes_an_adaptive_bitrate_ladder(env: StackJson) -> Non
         assert {video["height"] for video in ladder} >= LADDER_HEIGHTS
         bitrates = [video["codec_settings"]["h264_settings"]["bitrate"] for video in ladder]
         assert bitrates == sorted(bitrates, reverse=True) and len(set(bitrates)) == len(bitrates)
-        for output, video in zip(outputs, ladder):
+        for output, video in zip(outputs, ladder, strict=True):
             assert set(output["audio_description_names"]) <= audios and output["audio_description_names"]
             h264 = video["codec_settings"]["h264_settings"]
             # Closed, time-based GOPs keep segments aligned across renditions for switching.
@@ -95,7 +95,7 @@ def test_every_channel_encodes_an_adaptive_bitrate_ladder(env: StackJson) -> Non
 
 @pytest.mark.requirement("R5.2")
 def test_hls_goes_to_the_kms_encrypted_s3_origin(env: StackJson) -> None:
-    for name, channel in channels(env).items():
+    for _name, channel in channels(env).items():
         assert destination_url(channel, "hls") == f"s3ssl://{bucket_name(env, 'live_origin_bucket')}/live/{channel['name']}/index"
         s3 = output_group(channel, "hls")["output_group_settings"]["hls_group_settings"]["hls_cdn_settings"][0]
         assert s3["hls_s3_settings"]["canned_acl"] == "BUCKET_OWNER_FULL_CONTROL"
