@@ -156,7 +156,7 @@ def test_cost_estimate_for_prod_lists_the_main_lines_with_the_price_date(
 ) -> None:
     prod = estimates["prod"]
     categories = {line.category for line in prod.lines}
-    main_lines = {"Compute", "Database", "Cache", "NAT", "Load balancer", "CloudFront", "Storage"}
+    main_lines = {"Compute", "Database", "Cache", "NAT", "Load balancer", "CloudFront", "Streaming", "Storage"}
     assert main_lines <= categories, main_lines - categories
     assert all(line.usd > 0 for line in prod.lines if line.category in main_lines)
     fargate = [line for line in prod.lines if line.category == "Compute"]
@@ -203,7 +203,7 @@ def _edge(text: str, source_prefix: str, target_prefix: str) -> bool:
 
 def test_prod_picture_follows_the_request_path_from_the_json(pictures: dict[str, str]) -> None:
     prod = pictures["prod"]
-    for tier in ("dns", "edge", "balancing", "services", "data", "storage", "pipeline", "observability"):
+    for tier in ("dns", "edge", "balancing", "services", "streaming", "data", "storage", "pipeline", "observability"):
         assert f"subgraph cluster_{tier} {{" in prod, tier
     assert _edge(prod, "users", "aws_route53_zone__")
     assert _edge(prod, "aws_route53_zone__", "aws_cloudfront_distribution__")
@@ -217,6 +217,9 @@ def test_prod_picture_follows_the_request_path_from_the_json(pictures: dict[str,
         assert re.search(rf'"aws_ecs_service__{service}" -> "aws_elasticache_replication_group__\w+" \[label="TCP 6379"\]', prod)
         assert re.search(rf'"delivery__aws_codepipeline__pipeline_release" -> "aws_ecs_service__{service}" \[label="deploys"', prod)
     assert re.search(r'"aws_db_proxy__\w+" -> "aws_rds_cluster__\w+" \[label="TCP 5432"\]', prod)
+    assert re.search(r'^  users -> "aws_medialive_input" \[label="RTMP"', prod, re.M)
+    assert _edge(prod, "aws_medialive_input", "aws_medialive_channel")
+    assert _edge(prod, "aws_medialive_channel", "aws_s3_bucket__")
     assert re.search(r'CloudWatch alarms\\nx \d+\\nwatching: [^"]*services', prod)
     assert _edge(prod, "aws_cloudwatch_metric_alarm", "aws_sns_topic__")
     assert "2 x db.r7g.xlarge" in prod and "cache.r7g.large" in prod
