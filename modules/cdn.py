@@ -204,29 +204,34 @@ class ContentDelivery(Construct):
         )
 
     def _cache_policy(self, name: str, comment: str, min_ttl: int, default_ttl: int, max_ttl: int) -> str:
-        caching = max_ttl > 0  # CloudFront refuses compression keys in a policy that disables caching
-        return CloudfrontCachePolicy(
-            self,
-            f"{name}_cache",
-            name=self.config.names(name),
-            comment=comment,
-            min_ttl=min_ttl,
-            default_ttl=default_ttl,
-            max_ttl=max_ttl,
-            parameters_in_cache_key_and_forwarded_to_origin=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin(
-                cookies_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig(
-                    cookie_behavior="none"
-                ),
-                headers_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig(
-                    header_behavior="none"
-                ),
-                query_strings_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig(
-                    query_string_behavior="none"
-                ),
-                enable_accept_encoding_gzip=caching,
-                enable_accept_encoding_brotli=caching,
+        return cache_policy(self, f"{name}_cache", self.config.names(name), comment, min_ttl, default_ttl, max_ttl)
+
+
+def cache_policy(scope: Construct, id: str, name: str, comment: str, min_ttl: int, default_ttl: int, max_ttl: int) -> str:
+    """A cache policy keyed on the path alone (no cookies, headers or query strings); returns its id."""
+    caching = max_ttl > 0  # CloudFront refuses compression keys in a policy that disables caching
+    return CloudfrontCachePolicy(
+        scope,
+        id,
+        name=name,
+        comment=comment,
+        min_ttl=min_ttl,
+        default_ttl=default_ttl,
+        max_ttl=max_ttl,
+        parameters_in_cache_key_and_forwarded_to_origin=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin(
+            cookies_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig(
+                cookie_behavior="none"
             ),
-        ).id
+            headers_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig(
+                header_behavior="none"
+            ),
+            query_strings_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig(
+                query_string_behavior="none"
+            ),
+            enable_accept_encoding_gzip=caching,
+            enable_accept_encoding_brotli=caching,
+        ),
+    ).id
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from constructs import Construct
 
-from modules.iam import Statement
+from modules.iam import Statement, allow_s3_server_access_logs
 from modules.naming import BUCKET_LIMIT, Names
 from modules.secure_bucket import Replication, SecureBucket, SecureBucketConfig
 
@@ -125,16 +125,7 @@ class ContentStorage(Construct):
                         expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=self.config.log_retention_days)],
                     )
                 ],
-                extra_policy_statements=[
-                    {
-                        "Sid": "S3ServerAccessLogs",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{name}/*",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": self.config.account_id}},
-                    }
-                ],
+                extra_policy_statements=[allow_s3_server_access_logs(name, self.config.account_id)],
             ),
             provider=provider,
         )

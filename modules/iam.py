@@ -36,3 +36,15 @@ def deny_insecure_transport(*resources: str) -> Statement:
         "Resource": list(resources),
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+def allow_s3_server_access_logs(bucket_name: str, account_id: str) -> Statement:
+    """The statement that lets S3 server access logging of this account write into a log bucket."""
+    return {
+        "Sid": "S3ServerAccessLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket_name}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }

@@ -17,13 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.cloudfront_cache_policy import (
-    CloudfrontCachePolicy,
-    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin,
-    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig,
-    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig,
-    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig,
-)
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.medialive_channel import (
@@ -74,6 +67,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from constructs import Construct
 
+from modules.cdn import cache_policy
 from modules.iam import policy_document, service_trust
 from modules.naming import Names
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
@@ -151,28 +145,15 @@ class LiveChannels(Construct):
                 force_destroy=True,  # only transient segments: the recordings bucket keeps the archive
             ),
         )
-        self.playlist_cache_policy_id = CloudfrontCachePolicy(
+        self.playlist_cache_policy_id = cache_policy(
             self,
             "playlist_cache",
-            name=names("live-playlists"),
-            comment="Live HLS playlists: rewritten every segment, cached for seconds",
+            names("live-playlists"),
+            "Live HLS playlists: rewritten every segment, cached for seconds",
             min_ttl=0,
             default_ttl=1,
             max_ttl=PLAYLIST_MAX_TTL_SECONDS,
-            parameters_in_cache_key_and_forwarded_to_origin=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin(
-                cookies_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig(
-                    cookie_behavior="none"
-                ),
-                headers_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig(
-                    header_behavior="none"
-                ),
-                query_strings_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig(
-                    query_string_behavior="none"
-                ),
-                enable_accept_encoding_gzip=True,
-                enable_accept_encoding_brotli=True,
-            ),
-        ).id
+        )
         self.input_security_group = MedialiveInputSecurityGroup(
             self,
             "input_security_group",

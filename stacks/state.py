@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
+from modules.iam import allow_s3_server_access_logs
 from modules.kms_key import KmsKey, KmsKeyConfig
 from modules.naming import Names
 from modules.providers import Providers, ProvidersConfig
@@ -62,16 +63,7 @@ class StateStack(PlatformStack):
             SecureBucketConfig(
                 name=names("access-logs", config.account_id, limit=63),
                 kms_key_arn=None,  # S3 server access logging delivers only to SSE-S3 buckets
-                extra_policy_statements=[
-                    {
-                        "Sid": "S3ServerAccessLogs",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{names('access-logs', config.account_id, limit=63)}/*",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id}},
-                    }
-                ],
+                extra_policy_statements=[allow_s3_server_access_logs(names("access-logs", config.account_id, limit=63), config.account_id)],
             ),
         )
         bucket = SecureBucket(
