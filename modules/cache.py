@@ -17,11 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.appautoscaling_policy import (
-    AppautoscalingPolicy,
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
-)
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.elasticache_replication_group import (
     ElasticacheReplicationGroup,
@@ -34,6 +29,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
 from environments.config import CacheConfig as CacheSizing
+from modules.autoscaling import track
 from modules.log_group import log_group
 from modules.naming import Names
 
@@ -141,18 +137,9 @@ class Cache(Construct):
             resource_id=f"replication-group/{replication_group_id}", min_capacity=sizing.shards,
             max_capacity=sizing.max_shards, depends_on=[group],
         )
-        AppautoscalingPolicy(
-            self, "shard_scaling_policy", name=names("cache-memory"), policy_type="TargetTrackingScaling",
-            service_namespace=shards.service_namespace, scalable_dimension=shards.scalable_dimension,
-            resource_id=shards.resource_id,
-            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                target_value=MEMORY_TARGET_PERCENT,
-                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                    predefined_metric_type="ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage"),
-                scale_in_cooldown=600,
-                scale_out_cooldown=300,
-            ),
-        )
+        track(self, "shard_scaling_policy", names("cache-memory"), shards,
+              "ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage", MEMORY_TARGET_PERCENT,
+              scale_in_cooldown=600, scale_out_cooldown=300)
 
         redis_url = SecretsmanagerSecret(
             self, "redis_url", name=names.path("cache", "url"), kms_key_id=config.secrets_kms_key_arn,

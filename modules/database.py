@@ -20,11 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.appautoscaling_policy import (
-    AppautoscalingPolicy,
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
-)
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.db_proxy import DbProxy, DbProxyAuth
 from cdktf_cdktf_provider_aws.db_proxy_default_target_group import (
@@ -47,6 +42,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
 from environments.config import DatabaseConfig as DatabaseSizing
+from modules.autoscaling import track
 from modules.iam import policy_document, service_trust
 from modules.log_group import log_group
 from modules.naming import Names
@@ -208,18 +204,8 @@ class Database(Construct):
             resource_id=f"cluster:{cluster_identifier}", min_capacity=sizing.read_replicas,
             max_capacity=sizing.max_read_replicas, depends_on=instances,
         )
-        AppautoscalingPolicy(
-            self, "reader_scaling_policy", name=names("database-readers"), policy_type="TargetTrackingScaling",
-            service_namespace=readers.service_namespace, scalable_dimension=readers.scalable_dimension,
-            resource_id=readers.resource_id,
-            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                target_value=READER_CPU_TARGET_PERCENT,
-                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                    predefined_metric_type="RDSReaderAverageCPUUtilization"),
-                scale_in_cooldown=300,
-                scale_out_cooldown=300,
-            ),
-        )
+        track(self, "reader_scaling_policy", names("database-readers"), readers, "RDSReaderAverageCPUUtilization",
+              READER_CPU_TARGET_PERCENT, scale_in_cooldown=300, scale_out_cooldown=300)
 
         # The app's credentials: the JSON the proxy reads, and the URL the app reads. Values are
         # written by the bootstrap step, never by Terraform.

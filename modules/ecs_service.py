@@ -40,8 +40,6 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyStepScalingPolicyConfiguration,
     AppautoscalingPolicyStepScalingPolicyConfigurationStepAdjustment,
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
@@ -69,6 +67,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from modules.autoscaling import track
 from modules.ecs_cluster import CapacityStrategy
 from modules.iam import Statement, policy_document, service_trust
 from modules.load_balancer import Route
@@ -384,25 +383,8 @@ class Service(Construct):
         )
         for id, metric, value in (("cpu", "ECSServiceAverageCPUUtilization", CPU_TARGET),
                                   ("memory", "ECSServiceAverageMemoryUtilization", MEMORY_TARGET)):
-            AppautoscalingPolicy(
-                self,
-                f"track_{id}",
-                name=config.names(config.name, "track", id),
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                    target_value=value,
-                    predefined_metric_specification=(
-                        AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                            predefined_metric_type=metric
-                        )
-                    ),
-                    scale_out_cooldown=SCALE_OUT_COOLDOWN,
-                    scale_in_cooldown=SCALE_IN_COOLDOWN,
-                ),
-            )
+            track(self, f"track_{id}", config.names(config.name, "track", id), target, metric, value,
+                  scale_in_cooldown=SCALE_IN_COOLDOWN, scale_out_cooldown=SCALE_OUT_COOLDOWN)
         spike = AppautoscalingPolicy(
             self,
             "spike",
