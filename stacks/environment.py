@@ -47,7 +47,7 @@ from modules.security_groups import WEB_PORT, WEBSOCKET_PORT, SecurityGroups, Se
 from modules.streaming import ARCHIVE_PREFIX, HLS_OUTPUT_GROUP, LIVE_PREFIX, LiveChannels, LiveChannelsConfig
 from modules.streaming_metrics import StreamingMetrics, StreamingMetricsConfig
 from modules.streaming_vod import VOD_PREFIX, VodConversion, VodConversionConfig
-from modules.tracing import COLLECTOR_STATEMENT, Tracing, TracingConfig
+from modules.tracing import COLLECTOR_STATEMENT, SAMPLER_ENVIRONMENT, Tracing, TracingConfig
 from modules.waf import Waf, WafConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
@@ -281,6 +281,7 @@ class EnvironmentStack(PlatformStack):
             "SENTRY_RELEASE": config.compute.image_tag,
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            **SAMPLER_ENVIRONMENT,
         }
         # Each secret's whole value is the variable's value (no JSON keys); the browser's Sentry DSN is the server's.
         data_secrets = {"DATABASE_URL": database.database_url_secret_arn, "REDIS_URL": cache.redis_url_secret_arn}
