@@ -244,7 +244,7 @@ class EnvironmentStack(PlatformStack):
             self,
             "maintenance",
             MaintenanceSiteConfig(names=names, account_id=config.account_id, kms_key_arn=keys.content.arn,
-                                  log_bucket=content.log_bucket.name, hosts=[dns.fqdn("ws")]),
+                                  log_bucket=content.log_bucket, hosts=[dns.fqdn("ws")]),
             cdn,
         )
         keys.content.allow(maintenance.distribution.decrypt_statement())
@@ -360,7 +360,7 @@ class EnvironmentStack(PlatformStack):
                 content_kms_key_arn=keys.content.arn,
                 recordings_bucket_name=content.recordings_bucket.name,
                 recordings_bucket_arn=content.recordings_bucket.arn,
-                log_bucket=content.log_bucket.name,
+                log_bucket=content.log_bucket,
                 app_role_name=services["web"].task_role_name,
             ),
         )
@@ -426,7 +426,7 @@ class EnvironmentStack(PlatformStack):
             "audit",
             AuditTrailConfig(names=names, account_id=config.account_id, region=config.region,
                              retention_days=config.security.audit_log_retention_days,
-                             access_log_bucket=content.log_bucket.name),
+                             access_log_bucket=content.log_bucket),
             logs_key=keys.logs,
         )
         observability = config.observability
@@ -449,7 +449,7 @@ class EnvironmentStack(PlatformStack):
             "canaries",
             CanariesConfig(names=names, account_id=config.account_id, region=config.region, domain=config.domain,
                            interval_minutes=observability.canary_interval_minutes, kms_key_arn=keys.logs.arn,
-                           log_bucket=content.log_bucket.name),
+                           log_bucket=content.log_bucket),
         )
         alarms.canaries(canaries.canary_names)
         # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.
