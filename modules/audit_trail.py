@@ -35,7 +35,7 @@ class AuditTrailConfig:
     account_id: str
     region: str
     retention_days: int
-    access_log_bucket: str  # S3 server access logs of the trail's bucket (same region, SSE-S3)
+    access_log_bucket: SecureBucket  # S3 server access logs of the trail's bucket (same region, SSE-S3)
 
 
 class AuditTrail(Construct):

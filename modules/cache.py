@@ -3,9 +3,14 @@
 - Cluster mode with `shards` shards of 1 primary + `replicas_per_shard` replicas,
   spread across the zones, Multi-AZ with automatic failover (R3.4).
 - Encrypted at rest with the cache key and in transit (TLS required, R3.3).
-- RBAC: the `default` user is switched off; the app has its own user. Its
+- RBAC: a VALKEY user group holds only the app's user. Such a group may contain
+  only users that authenticate (password or IAM) and needs no `default` user:
+  ElastiCache switches `default` off when the group is attached. The app user's
   password and the REDIS_URL secret (a rediss:// URL) are set by the bootstrap
   step (docs/runbooks/data-bootstrap.md), so no password is in Terraform.
+- One database (0): the app never SELECTs (docs/streaming.md) and its access
+  string refuses SELECT; numbered databases in cluster mode would need a custom
+  parameter group whose `cluster-databases` is fixed at creation (decision 0011).
 - Shards added and removed by Application Auto Scaling on memory use (R3.5, R10.4).
 - Daily snapshots; slow and engine logs to KMS-encrypted log groups.
 - Same VPC as the tasks, sized per environment; the observability tier alarms
@@ -41,7 +46,8 @@ SNAPSHOT_RETENTION_DAYS = 7  # the cache holds nothing that cannot be rebuilt fr
 MEMORY_TARGET_PERCENT = 65
 # KEYS, FLUSHALL, DEBUG and other @dangerous commands are refused: KEYS and FLUSHDB give
 # partial answers in cluster mode anyway. INFO (client ready checks) and CLUSTER (slot discovery) stay.
-APP_ACCESS_STRING = "on ~* &* +@all -@dangerous +info +cluster"
+# SELECT is refused: everything lives in database 0 (docs/decisions/0011).
+APP_ACCESS_STRING = "on ~* &* +@all -@dangerous +info +cluster -select"
 REPLICATION_GROUP_ID_LIMIT = 40
 
 
@@ -72,12 +78,6 @@ class Cache(Construct):
         subnet_group = ElasticacheSubnetGroup(self, "subnet_group", name=names("cache"), subnet_ids=config.subnet_ids,
                                               description="ElastiCache: the isolated data subnets")
 
-        # A user group must contain a user named "default": this one can do nothing.
-        default_user = ElasticacheUser(
-            self, "default_user", user_id=names("cache-default"), user_name="default", engine=ENGINE,
-            access_string="off -@all",
-            authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
-        )
         # Created without a password (IAM mode, in which nobody holds elasticache:Connect); the bootstrap
         # step switches it to a password it generates and stores only in Secrets Manager.
         self.app_username = names("cache-app")
@@ -87,8 +87,9 @@ class Cache(Construct):
             authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
             lifecycle=TerraformResourceLifecycle(ignore_changes=["authentication_mode"]),
         )
+        # No `default` user: a VALKEY group refuses a password-less one and does not need one.
         user_group = ElasticacheUserGroup(self, "user_group", user_group_id=names("cache"), engine=ENGINE,
-                                          user_ids=[default_user.user_id, app_user.user_id])
+                                          user_ids=[app_user.user_id])
 
         def delivery(log_type: str) -> ElasticacheReplicationGroupLogDeliveryConfiguration:
             group = log_group(self, f"{log_type.replace('-', '_')}_group",

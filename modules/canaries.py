@@ -64,7 +64,7 @@ class CanariesConfig:
     domain: str
     interval_minutes: int
     kms_key_arn: str  # artifacts
-    log_bucket: str  # S3 access logs of the artifact bucket
+    log_bucket: SecureBucket  # S3 access logs of the artifact bucket
 
 
 class Canaries(Construct):

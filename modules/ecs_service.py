@@ -106,8 +106,10 @@ exporters:
 extensions:
   health_check:
     endpoint: 127.0.0.1:13133
+  awsproxy:
+    endpoint: 127.0.0.1:2000
 service:
-  extensions: [health_check]
+  extensions: [health_check, awsproxy]
   pipelines:
     traces:
       receivers: [otlp]

@@ -36,7 +36,7 @@ class MaintenanceSiteConfig:
     names: Names
     account_id: str
     kms_key_arn: str  # the content key
-    log_bucket: str  # S3 access logs (same region)
+    log_bucket: SecureBucket  # S3 access logs (same region)
     hosts: Sequence[str]  # full names that fail over here
 
 

@@ -66,8 +66,8 @@ class SecureBucketConfig:
     noncurrent_version_days: int = 90
     extra_lifecycle_rules: Sequence[S3BucketLifecycleConfigurationRule] = field(default_factory=tuple)
     extra_policy_statements: Sequence[Statement] = field(default_factory=tuple)
-    # Server access logs go to this bucket (same region) under `<name>/`.
-    log_bucket: str | None = None
+    # Server access logs go to this bucket (same region) under `<name>/`; its policy grants logging.s3.amazonaws.com.
+    log_bucket: SecureBucket | None = None
     prevent_destroy: bool = False
     force_destroy: bool = False
     # Write-once: every new object is locked this many days (governance mode). Only at creation.
@@ -202,13 +202,15 @@ class SecureBucket(Construct):
             depends_on=[self.versioning],
             provider=provider,
         )
-        if config.log_bucket:
+        if config.log_bucket is not None:
             S3BucketLoggingA(
                 self,
                 "logging",
                 bucket=self.bucket.id,
-                target_bucket=config.log_bucket,
+                target_bucket=config.log_bucket.name,
                 target_prefix=f"{config.name}/",
+                # With ACLs off only the target's bucket policy lets S3 deliver the logs: it must exist first.
+                depends_on=[config.log_bucket.policy],
                 provider=provider,
             )
         if replication:

@@ -112,7 +112,7 @@ class LiveChannelsConfig:
     recordings_bucket_name: str
     recordings_bucket_arn: str
     # Server access logs of the origin bucket go here (same region), as for every content bucket.
-    log_bucket: str
+    log_bucket: SecureBucket
     # The app's task role: it may start and stop the pool's channels, nothing more (R5.6).
     # None until the compute tier's services exist.
     app_role_name: str | None = None

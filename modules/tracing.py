@@ -5,8 +5,10 @@ the compute tier) that receives OTLP from the app and exports to X-Ray; the
 X-Ray SDKs and daemon reach end of support on 2027-02-25
 (docs/decisions/0002-tracing-with-adot.md). Here: sampling rules (health
 checks never, the API at twice the rate of the rest), X-Ray groups
-that split the service map per service with insights on, and the policy the
-collector's task role needs.
+that split the service map per service with insights on, the policy the
+collector's task role needs, and the app's sampler settings: the app's X-Ray
+remote sampler fetches the rules and its quotas through the collector's
+`awsproxy` extension, which signs the calls with the task role.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from constructs import Construct
 
 from modules.iam import Statement
 
-# What the ADOT collector calls: put traces and fetch the sampling rules defined here.
+# The collector's awsproxy extension (modules/ecs_service.py) listens here; the app's sampler calls it.
+AWSPROXY_ENDPOINT = "127.0.0.1:2000"
+# OpenTelemetry's X-Ray remote sampler (`xray`); without it the app samples on its own and ignores the rules.
+SAMPLER_ENVIRONMENT = {"OTEL_TRACES_SAMPLER": "xray", "OTEL_TRACES_SAMPLER_ARG": f"endpoint=http://{AWSPROXY_ENDPOINT}"}
+
+# What the ADOT collector calls: put traces, and (through awsproxy) the sampling rules and quotas defined here.
 COLLECTOR_STATEMENT: Statement = {
     "Sid": "XRayFromCollector",
     "Effect": "Allow",

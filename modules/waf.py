@@ -2,15 +2,24 @@
 
 Both ACLs run the same rules, in order: a per-client-IP rate limit, AWS's IP
 reputation list, the anonymous-IP list (count only: docs/decisions, "anonymous IP list"),
-the common rule set, known bad inputs (Log4j and friends) and SQL injection.
+the common rule set, a block of bodies over 8 KB except on the paths that need them,
+known bad inputs (Log4j and friends) and SQL injection.
 Every request is logged to a KMS-encrypted log group whose name starts with
 `aws-waf-logs-` (WAF refuses any other), with credentials redacted.
+
+Bodies over 8 KB (docs/decisions/0019-waf-large-bodies.md): the common rule set's
+SizeRestrictions_BODY only counts, which leaves its label on the request; the next rule
+blocks that label unless the path is one of LARGE_BODY_PATHS. Body rules inspect only the
+first 8 KB at the load balancer (fixed) and 16 KB at CloudFront (the default,
+`association_config` could raise it for a fee), so a larger body is let through only where
+its sender is authenticated by other means.
 
 The CLOUDFRONT-scope ACL and its log group must live in us-east-1.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -47,6 +56,12 @@ MANAGED_RULE_GROUPS = (
 )
 # Session cookies and bearer tokens never reach the logs.
 REDACTED_HEADERS = ("authorization", "cookie")
+# Requests whose body may exceed 8 KB, by exact path. Stripe's signed event payloads (an invoice
+# with its line items) outgrow 8 KB; the app checks their signature over the whole body.
+LARGE_BODY_PATHS = ("/api/payments/webhooks",)
+CORE_RULE_SET = "AWSManagedRulesCommonRuleSet"
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
 
 
 @dataclass(frozen=True)
@@ -89,18 +104,31 @@ class Waf(Construct):
                 visibility_config=Wafv2WebAclRuleVisibilityConfig(**visibility(f"{name}-rate-limit-per-ip")),
             )
         ]
-        for priority, (group, blocks) in enumerate(MANAGED_RULE_GROUPS, start=1):
+        for group, blocks in MANAGED_RULE_GROUPS:
             override = (Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()) if blocks
                         else Wafv2WebAclRuleOverrideAction(count=Wafv2WebAclRuleOverrideActionCount()))
+            statement: dict = {"name": group, "vendor_name": "AWS"}
+            if group == CORE_RULE_SET:
+                statement["rule_action_override"] = [{"name": BODY_SIZE_RULE, "action_to_use": {"count": {}}}]
             rules.append(
                 Wafv2WebAclRule(
                     name=group,
-                    priority=priority,
+                    priority=len(rules),
                     override_action=override,
-                    statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                    statement={"managed_rule_group_statement": statement},
                     visibility_config=Wafv2WebAclRuleVisibilityConfig(**visibility(f"{name}-{group}")),
                 )
             )
+            if group == CORE_RULE_SET:
+                rules.append(
+                    Wafv2WebAclRule(
+                        name="oversize-body-outside-large-body-paths",
+                        priority=len(rules),
+                        action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+                        statement=_oversize_body_outside_large_body_paths(),
+                        visibility_config=Wafv2WebAclRuleVisibilityConfig(**visibility(f"{name}-oversize-body")),
+                    )
+                )
         acl = Wafv2WebAcl(
             self,
             f"{id}_acl",
@@ -127,3 +155,19 @@ class Waf(Construct):
             provider=provider,
         )
         return acl.arn
+
+
+def _oversize_body_outside_large_body_paths() -> dict:
+    """Labelled over 8 KB by the common rule set, and the path is none of LARGE_BODY_PATHS.
+
+    One regex matches every path without an OR level below the NOT (the provider nests statements three deep).
+    """
+    exact_paths = "^(" + "|".join(re.escape(path) for path in LARGE_BODY_PATHS) + ")$"
+    return {"and_statement": {"statement": [
+        {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
+        {"not_statement": {"statement": [{"regex_match_statement": {
+            "regex_string": exact_paths,
+            "field_to_match": {"uri_path": {}},
+            "text_transformation": [{"priority": 0, "type": "NONE"}],
+        }}]}},
+    ]}}

@@ -47,7 +47,7 @@ from modules.security_groups import WEB_PORT, WEBSOCKET_PORT, SecurityGroups, Se
 from modules.streaming import ARCHIVE_PREFIX, HLS_OUTPUT_GROUP, LIVE_PREFIX, LiveChannels, LiveChannelsConfig
 from modules.streaming_metrics import StreamingMetrics, StreamingMetricsConfig
 from modules.streaming_vod import VOD_PREFIX, VodConversion, VodConversionConfig
-from modules.tracing import COLLECTOR_STATEMENT, Tracing, TracingConfig
+from modules.tracing import COLLECTOR_STATEMENT, SAMPLER_ENVIRONMENT, Tracing, TracingConfig
 from modules.waf import Waf, WafConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
@@ -244,7 +244,7 @@ class EnvironmentStack(PlatformStack):
             self,
             "maintenance",
             MaintenanceSiteConfig(names=names, account_id=config.account_id, kms_key_arn=keys.content.arn,
-                                  log_bucket=content.log_bucket.name, hosts=[dns.fqdn("ws")]),
+                                  log_bucket=content.log_bucket, hosts=[dns.fqdn("ws")]),
             cdn,
         )
         keys.content.allow(maintenance.distribution.decrypt_statement())
@@ -281,6 +281,7 @@ class EnvironmentStack(PlatformStack):
             "SENTRY_RELEASE": config.compute.image_tag,
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            **SAMPLER_ENVIRONMENT,
         }
         # Each secret's whole value is the variable's value (no JSON keys); the browser's Sentry DSN is the server's.
         data_secrets = {"DATABASE_URL": database.database_url_secret_arn, "REDIS_URL": cache.redis_url_secret_arn}
@@ -359,7 +360,7 @@ class EnvironmentStack(PlatformStack):
                 content_kms_key_arn=keys.content.arn,
                 recordings_bucket_name=content.recordings_bucket.name,
                 recordings_bucket_arn=content.recordings_bucket.arn,
-                log_bucket=content.log_bucket.name,
+                log_bucket=content.log_bucket,
                 app_role_name=services["web"].task_role_name,
             ),
         )
@@ -425,7 +426,7 @@ class EnvironmentStack(PlatformStack):
             "audit",
             AuditTrailConfig(names=names, account_id=config.account_id, region=config.region,
                              retention_days=config.security.audit_log_retention_days,
-                             access_log_bucket=content.log_bucket.name),
+                             access_log_bucket=content.log_bucket),
             logs_key=keys.logs,
         )
         observability = config.observability
@@ -448,7 +449,7 @@ class EnvironmentStack(PlatformStack):
             "canaries",
             CanariesConfig(names=names, account_id=config.account_id, region=config.region, domain=config.domain,
                            interval_minutes=observability.canary_interval_minutes, kms_key_arn=keys.logs.arn,
-                           log_bucket=content.log_bucket.name),
+                           log_bucket=content.log_bucket),
         )
         alarms.canaries(canaries.canary_names)
         # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.

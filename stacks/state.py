@@ -74,7 +74,7 @@ class StateStack(PlatformStack):
                 kms_key_arn=key.arn,
                 # State history is the undo of a bad apply: keep old versions a year.
                 noncurrent_version_days=365,
-                log_bucket=access_logs.name,
+                log_bucket=access_logs,
                 prevent_destroy=True,
             ),
         )

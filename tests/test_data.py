@@ -230,11 +230,9 @@ def test_cache_is_encrypted_at_rest_and_in_transit_with_authentication(env: Stac
     assert group["transit_encryption_enabled"] is True
     assert group["transit_encryption_mode"] == "required"
     assert group["user_group_ids"] == [ref("aws_elasticache_user_group", "cache_user_group", "user_group_id")]
+    # Only the app's user: a VALKEY group needs no `default` user (tests/test_aws_rules.py).
     users = env.resource("aws_elasticache_user_group", "cache_user_group")["user_ids"]
-    assert users == [ref("aws_elasticache_user", "cache_default_user", "user_id"),
-                     ref("aws_elasticache_user", "cache_app_user", "user_id")]
-    default = env.resource("aws_elasticache_user", "cache_default_user")
-    assert default["user_name"] == "default" and default["access_string"].startswith("off")
+    assert users == [ref("aws_elasticache_user", "cache_app_user", "user_id")]
     app = env.resource("aws_elasticache_user", "cache_app_user")
     assert app["access_string"].startswith("on ") and "-@dangerous" in app["access_string"]
 
