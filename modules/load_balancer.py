@@ -129,6 +129,8 @@ class LoadBalancer(Construct):
             idle_timeout=IDLE_TIMEOUT_SECONDS,
             enable_deletion_protection=config.deletion_protection,
             access_logs=LbAccessLogs(bucket=config.log_bucket.name, prefix="alb", enabled=True),
+            # Elastic Load Balancing checks its write permission when access logs are enabled.
+            depends_on=[config.log_bucket.policy],
         )
         LbListener(
             self,

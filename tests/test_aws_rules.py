@@ -224,3 +224,20 @@ def test_every_access_log_delivery_waits_for_the_target_buckets_policy(stacks: d
                        and "s3:PutObject" in as_list(statement["Action"]) for statement in statements), policy_id
             checked += 1
     assert checked == sum(len(stack.resources("aws_s3_bucket_logging")) for stack in stacks.values()) > 0
+
+
+@pytest.mark.requirement("R6.5")
+def test_the_load_balancer_waits_for_its_log_buckets_policy(env: StackJson) -> None:
+    """Elastic Load Balancing: enabling access logs checks that the bucket policy lets the load balancer's log
+    delivery write to the prefix, and CreateLoadBalancer/ModifyLoadBalancerAttributes fail with "Access Denied for
+    bucket" otherwise. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+    So the load balancer depends on the log bucket's policy that holds the grant.
+    """
+    load_balancer = env.resource("aws_lb", "load_balancer_alb")
+    log_bucket = load_balancer["access_logs"]["bucket"]
+    _, bucket_id = referenced(log_bucket)
+    policy_id = next(logical_id for logical_id, body in env.resources("aws_s3_bucket_policy").items()
+                     if body["bucket"] == ref("aws_s3_bucket", bucket_id, "id"))
+    assert f"aws_s3_bucket_policy.{policy_id}" in load_balancer.get("depends_on", [])
+    statements = json.loads(env.resource("aws_s3_bucket_policy", policy_id)["policy"])["Statement"]
+    assert any(statement.get("Sid") == "LoadBalancerAccessLogs" for statement in statements)
