@@ -86,7 +86,7 @@ class Dns(Construct):
         self.health_check_ids: dict[str, str] = {}
         TerraformOutput(self, "name_servers", value=zone.name_servers,
                         description=f"Name servers of {config.domain}: set them at the registrar or parent zone")
-        TerraformOutput(self, "zone_id", value=zone.zone_id)
+        TerraformOutput(self, "zone_id", value=zone.zone_id, description=f"Route 53 hosted zone id of {config.domain}")
 
         Route53Record(self, "caa", zone_id=zone.zone_id, name=config.domain, type="CAA", ttl=CAA_TTL,
                       records=[f'0 issue "{domain}"' for domain in AMAZON_CAA_DOMAINS])

@@ -12,6 +12,7 @@ activates only tag keys it has already seen on resources.
 
 from __future__ import annotations
 
+from cdktf import TerraformOutput
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
@@ -93,3 +94,15 @@ class DeliveryStack(PlatformStack):
             ),
         )
         CostAllocationTags(self, "cost_allocation_tags", COST_ALLOCATION_TAG_KEYS)
+        # What operators read with `terraform output -raw <name>` after the apply (README, "Delivery").
+        for name, value, description in (
+            ("github_connection_arn", self.pipeline.connection_arn,
+             "CodeStar connection to GitHub: created PENDING, complete its handshake once in the console"),
+            ("release_pipeline_name", self.pipeline.release_name, "The release pipeline: staging, approval, production"),
+            ("pull_requests_pipeline_name", self.pipeline.pull_requests_name, "The pipeline testing pull requests"),
+            ("approvals_topic_arn", approvals.topic_arn, "SNS topic asking for the production approval (e-mails)"),
+            ("artifact_bucket_name", self.pipeline.artifact_bucket.name, "S3 bucket of pipeline artifacts"),
+            ("sentry_auth_token_secret_arn", self.pipeline.sentry_token.arn,
+             "Secret to put the Sentry auth token in (source maps, R7.7); builds skip the upload while it is empty"),
+        ):
+            TerraformOutput(self, name, value=value, description=description)

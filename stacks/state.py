@@ -90,6 +90,9 @@ class StateStack(PlatformStack):
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
-        TerraformOutput(self, "state_bucket", value=bucket.name)
-        TerraformOutput(self, "lock_table_name", value=table.name)
-        TerraformOutput(self, "state_kms_key_arn", value=key.arn)
+        TerraformOutput(self, "state_bucket", value=bucket.name,
+                        description="S3 bucket holding every stack's Terraform state (<stack>/terraform.tfstate)")
+        TerraformOutput(self, "lock_table_name", value=table.name, description="DynamoDB table of state locks")
+        TerraformOutput(self, "state_kms_key_arn", value=key.arn, description="KMS key encrypting the state bucket")
+        TerraformOutput(self, "access_logs_bucket_name", value=access_logs.name,
+                        description="S3 bucket receiving the state bucket's access logs")
