@@ -2,19 +2,15 @@
 
 Applied first, with local state, then migrated into the bucket it creates
 (README: "Bootstrap"). It holds a KMS key, the state bucket (versioned,
-KMS-encrypted, TLS-only, `prevent_destroy`), a bucket for its access logs, and
-the DynamoDB lock table (point-in-time recovery, KMS, deletion protection).
+KMS-encrypted, TLS-only, `prevent_destroy`) and a bucket for its access logs.
+Backends lock with S3 lock files in the state bucket; the DynamoDB lock table
+earlier versions created is forgotten, not destroyed (`removed` block below,
+docs/decisions/0022-s3-lock-files-not-a-dynamodb-table.md).
 """
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.dynamodb_table import (
-    DynamodbTable,
-    DynamodbTableAttribute,
-    DynamodbTablePointInTimeRecovery,
-    DynamodbTableServerSideEncryption,
-)
+from cdktf import LocalBackend, TerraformOutput
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
@@ -26,6 +22,9 @@ from modules.remote_state import StateStore
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
+
+# The DynamoDB lock table of earlier versions, by its address in their state (decision 0022).
+RETIRED_LOCK_TABLE = "aws_dynamodb_table.lock_table"
 
 
 class StateStack(PlatformStack):
@@ -78,18 +77,8 @@ class StateStack(PlatformStack):
                 prevent_destroy=True,
             ),
         )
-        table = DynamodbTable(
-            self,
-            "lock_table",
-            name=self.store.lock_table,
-            billing_mode="PAY_PER_REQUEST",
-            hash_key="LockID",
-            attribute=[DynamodbTableAttribute(name="LockID", type="S")],
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
-            deletion_protection_enabled=True,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-        )
+        # State that still holds the table drops it without deleting it (it has deletion protection);
+        # in a new account this is a no-op. The operator deletes the table once nothing locks with it.
+        self.add_override("removed", [{"from": RETIRED_LOCK_TABLE, "lifecycle": {"destroy": False}}])
         TerraformOutput(self, "state_bucket", value=bucket.name)
-        TerraformOutput(self, "lock_table_name", value=table.name)
         TerraformOutput(self, "state_kms_key_arn", value=key.arn)
