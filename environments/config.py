@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import botocore.session
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 ENVIRONMENTS_DIR = Path(__file__).parent
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
@@ -185,6 +185,10 @@ class DeliveryConfig(_Model):
     # Where the build uploads source maps (R7.7); the token itself is a secret, set once by an operator.
     sentry_org: str = Field(min_length=1)
     sentry_project: str = Field(min_length=1)
+    # Activate the cost-allocation tag keys in billing (R10.7). Off by default: billing offers a key only about
+    # a day after a resource first carries it, and in an AWS Organizations member account only the management
+    # account may activate keys (docs/decisions/0023). true or false, nothing else.
+    activate_cost_allocation_tags: StrictBool = False
 
 class SecurityConfig(_Model):
     """The network edge and audit settings (R6.1, R6.5) and how long deleted secrets are recoverable."""

@@ -5,10 +5,14 @@ from __future__ import annotations
 import importlib
 import json
 from functools import cache
+from pathlib import Path
 
 import pytest
+from cdktf import App
 
-from environments.config import ConfigError, parse_environment
+from environments.config import PROJECT, ConfigError, DeliveryConfig, parse_environment
+from modules.remote_state import StateStore
+from stacks.delivery import DeliveryStack
 from stacks.tags import COST_ALLOCATION_TAG_KEYS
 from tests.conftest import STACK_NAMES
 from tests.stack_json import StackJson, ref
@@ -131,9 +135,49 @@ def test_bad_observability_config_is_rejected_with_one_line(name: str, field: st
 
 
 @pytest.mark.requirement("R10.7")
-def test_the_cost_allocation_tags_are_activated_once_for_the_account(stacks: dict[str, StackJson]) -> None:
-    activated = {tag["tag_key"]: tag["status"] for tag in stacks["delivery"].resources("aws_ce_cost_allocation_tag").values()}
-    assert activated == {key: "Active" for key in COST_ALLOCATION_TAG_KEYS}
+def test_cost_allocation_tags_are_not_activated_unless_switched_on(stacks: dict[str, StackJson], configs) -> None:
+    """A first apply cannot activate tag keys billing has not seen yet, nor ever in a member account: off by default.
+
+    AWS Billing, "Using user-defined cost allocation tags": "Only a management account in an organization and
+    single accounts that aren't members of an organization have access to the cost allocation tags manager".
+    https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/custom-tags.html
+    hashicorp/aws `aws_ce_cost_allocation_tag`: after user-defined tags are applied to resources "it can take
+    up to 24 hours for the tag keys to appear on Cost Allocation tag page for activation".
+    https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources/ce_cost_allocation_tag
+    """
+    assert DeliveryConfig.model_fields["activate_cost_allocation_tags"].default is False
+    assert configs["prod"].delivery.activate_cost_allocation_tags is False
     for name in STACK_NAMES:
-        if name != "delivery":
-            assert not stacks[name].resources("aws_ce_cost_allocation_tag"), name
+        assert not stacks[name].resources("aws_ce_cost_allocation_tag"), name
+
+
+@pytest.mark.requirement("R10.7")
+def test_switched_on_the_delivery_stack_activates_every_tag_key_once(configs, tmp_path: Path) -> None:
+    """With `delivery.activate_cost_allocation_tags = true` (a standalone or management account, a day after
+    the environments), the `delivery` stack activates each cost-allocation tag key.
+
+    https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_UpdateCostAllocationTagsStatus.html
+    """
+    prod = configs["prod"]
+    switched = prod.model_copy(update={"delivery": prod.delivery.model_copy(update={"activate_cost_allocation_tags": True})})
+    app = App(outdir=str(tmp_path))
+    DeliveryStack(app, configs["staging"], switched, StateStore(PROJECT, prod.account_id, prod.region))
+    app.synth()
+    delivery = StackJson.read(tmp_path, "delivery")
+    activated = {tag["tag_key"]: tag["status"] for tag in delivery.resources("aws_ce_cost_allocation_tag").values()}
+    assert activated == {key: "Active" for key in COST_ALLOCATION_TAG_KEYS}
+
+
+BAD_SWITCHES = [
+    ("prod", "delivery.activate_cost_allocation_tags", "yes", "delivery.activate_cost_allocation_tags"),
+    ("prod", "delivery.activate_cost_allocation_tags", 1, "delivery.activate_cost_allocation_tags"),
+    ("prod", "delivery.activate_cost_allocation_tag", True, "delivery.activate_cost_allocation_tag"),  # a typo
+]
+
+
+@pytest.mark.parametrize(("name", "field", "value", "expected"), BAD_SWITCHES, ids=lambda v: str(v)[:32])
+def test_bad_cost_allocation_switch_is_rejected_with_one_line(name: str, field: str, value: object, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_environment(name, _set(_raw(name), field, value))
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(f"environment {name!r}: ") and expected in message
