@@ -113,10 +113,23 @@ class ContentConfig(_Model):
         return self
 
 
+# Memory (GiB) of the Aurora PostgreSQL instance classes the stacks may run: Graviton memory-optimized and
+# burstable classes (Aurora "Hardware specifications for DB instance classes",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.Summary.html).
+# The alarms derive Aurora's default max_connections from it; add a class here before using it.
+AURORA_INSTANCE_MEMORY_GIB: dict[str, int] = {
+    **{f"db.{family}.{size}": gib for family in ("r6g", "r7g", "r8g")
+       for size, gib in (("large", 16), ("xlarge", 32), ("2xlarge", 64), ("4xlarge", 128), ("8xlarge", 256),
+                         ("12xlarge", 384), ("16xlarge", 512))},
+    "db.t4g.medium": 4,
+    "db.t4g.large": 8,
+}
+
+
 class DatabaseConfig(_Model):
     """Aurora PostgreSQL: one writer plus `read_replicas` readers, autoscaled up to `max_read_replicas`."""
 
-    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_class: str
     # Readers kept at all times, each in another zone than the writer: the failover targets (R2.1).
     read_replicas: int = Field(ge=0, le=15)
     # The most readers Application Auto Scaling may run under read load (R2.3).
@@ -124,6 +137,14 @@ class DatabaseConfig(_Model):
     backup_retention_days: int = Field(ge=1, le=35)
     # CloudWatch Database Insights, the successor of the Performance Insights console (R2.5).
     insights_mode: Literal["standard", "advanced"]
+
+    @field_validator("instance_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value not in AURORA_INSTANCE_MEMORY_GIB:
+            raise ValueError(f"{value!r} is not an Aurora PostgreSQL class the stacks know (db.r6g, db.r7g, db.r8g "
+                             "large to 16xlarge, db.t4g medium or large): add it to AURORA_INSTANCE_MEMORY_GIB")
+        return value
 
     @model_validator(mode="after")
     def _readers(self) -> DatabaseConfig:
