@@ -247,6 +247,7 @@ class StreamingConfig(_Model):
     """Live streaming (R5, R12.6): how many creators can be live at once, and who may push to ingest."""
 
     # One MediaLive channel per concurrent live creator; the app starts an idle one when a creator goes live.
+    # Each channel and its push input bill an idle rate around the clock (docs/decisions/0018).
     channel_pool_size: int = Field(ge=1, le=50)
     # Who may push RTMP to the inputs (a MediaLive input security group holds at most 10 ranges).
     ingest_cidrs: list[ipaddress.IPv4Network] = Field(min_length=1, max_length=10)
