@@ -3,8 +3,9 @@
 Applied first, with local state, then migrated into the bucket it creates
 (README: "Bootstrap"). It holds a KMS key, the state bucket (versioned,
 KMS-encrypted, TLS-only, `prevent_destroy`) and a bucket for its access logs.
-Backends lock with S3 lock files in the state bucket; the DynamoDB lock table
-earlier versions created is forgotten, not destroyed (`removed` block below,
+Backends lock with S3 lock files in the state bucket. The DynamoDB lock table
+earlier versions created is no longer declared: state that still holds it
+drops it with `terraform state rm` before the next apply (README "Bootstrap",
 docs/decisions/0022-s3-lock-files-not-a-dynamodb-table.md).
 """
 
@@ -22,9 +23,6 @@ from modules.remote_state import StateStore
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
-
-# The DynamoDB lock table of earlier versions, by its address in their state (decision 0022).
-RETIRED_LOCK_TABLE = "aws_dynamodb_table.lock_table"
 
 
 class StateStack(PlatformStack):
@@ -77,8 +75,5 @@ class StateStack(PlatformStack):
                 prevent_destroy=True,
             ),
         )
-        # State that still holds the table drops it without deleting it (it has deletion protection);
-        # in a new account this is a no-op. The operator deletes the table once nothing locks with it.
-        self.add_override("removed", [{"from": RETIRED_LOCK_TABLE, "lifecycle": {"destroy": False}}])
         TerraformOutput(self, "state_bucket", value=bucket.name)
         TerraformOutput(self, "state_kms_key_arn", value=key.arn)
