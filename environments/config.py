@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import botocore.session
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 ENVIRONMENTS_DIR = Path(__file__).parent
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
@@ -113,10 +113,23 @@ class ContentConfig(_Model):
         return self
 
 
+# Memory (GiB) of the Aurora PostgreSQL instance classes the stacks may run: Graviton memory-optimized and
+# burstable classes (Aurora "Hardware specifications for DB instance classes",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.Summary.html).
+# The alarms derive Aurora's default max_connections from it; add a class here before using it.
+AURORA_INSTANCE_MEMORY_GIB: dict[str, int] = {
+    **{f"db.{family}.{size}": gib for family in ("r6g", "r7g", "r8g")
+       for size, gib in (("large", 16), ("xlarge", 32), ("2xlarge", 64), ("4xlarge", 128), ("8xlarge", 256),
+                         ("12xlarge", 384), ("16xlarge", 512))},
+    "db.t4g.medium": 4,
+    "db.t4g.large": 8,
+}
+
+
 class DatabaseConfig(_Model):
     """Aurora PostgreSQL: one writer plus `read_replicas` readers, autoscaled up to `max_read_replicas`."""
 
-    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_class: str
     # Readers kept at all times, each in another zone than the writer: the failover targets (R2.1).
     read_replicas: int = Field(ge=0, le=15)
     # The most readers Application Auto Scaling may run under read load (R2.3).
@@ -124,6 +137,14 @@ class DatabaseConfig(_Model):
     backup_retention_days: int = Field(ge=1, le=35)
     # CloudWatch Database Insights, the successor of the Performance Insights console (R2.5).
     insights_mode: Literal["standard", "advanced"]
+
+    @field_validator("instance_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value not in AURORA_INSTANCE_MEMORY_GIB:
+            raise ValueError(f"{value!r} is not an Aurora PostgreSQL class the stacks know (db.r6g, db.r7g, db.r8g "
+                             "large to 16xlarge, db.t4g medium or large): add it to AURORA_INSTANCE_MEMORY_GIB")
+        return value
 
     @model_validator(mode="after")
     def _readers(self) -> DatabaseConfig:
@@ -185,6 +206,10 @@ class DeliveryConfig(_Model):
     # Where the build uploads source maps (R7.7); the token itself is a secret, set once by an operator.
     sentry_org: str = Field(min_length=1)
     sentry_project: str = Field(min_length=1)
+    # Activate the cost-allocation tag keys in billing (R10.7). Off by default: billing offers a key only about
+    # a day after a resource first carries it, and in an AWS Organizations member account only the management
+    # account may activate keys (docs/decisions/0023). true or false, nothing else.
+    activate_cost_allocation_tags: StrictBool = False
 
 class SecurityConfig(_Model):
     """The network edge and audit settings (R6.1, R6.5) and how long deleted secrets are recoverable."""
@@ -222,6 +247,7 @@ class StreamingConfig(_Model):
     """Live streaming (R5, R12.6): how many creators can be live at once, and who may push to ingest."""
 
     # One MediaLive channel per concurrent live creator; the app starts an idle one when a creator goes live.
+    # Each channel and its push input bill an idle rate around the clock (docs/decisions/0018).
     channel_pool_size: int = Field(ge=1, le=50)
     # Who may push RTMP to the inputs (a MediaLive input security group holds at most 10 ranges).
     ingest_cidrs: list[ipaddress.IPv4Network] = Field(min_length=1, max_length=10)

@@ -108,9 +108,10 @@ class CostControls(Construct):
 class CostAllocationTags(Construct):
     """Activates tag keys for cost allocation (R10.7): an account-wide billing setting.
 
-    AWS activates only keys it has already seen on a resource (up to a day after
-    the first tagged resource appears), so the stack that holds this is applied
-    after the environments; a first apply in a new account may need a re-run.
+    Only a standalone account or an AWS Organizations management account may
+    activate keys, and billing offers a key only up to a day after a resource
+    first carries it; so this is behind a switch that is off by default
+    (`delivery.activate_cost_allocation_tags`, docs/decisions/0023).
     """
 
     def __init__(self, scope: Construct, id: str, keys: Sequence[str]) -> None:

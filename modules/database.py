@@ -3,9 +3,11 @@
 - Cluster: storage encrypted with the database key, 6 copies across 3 zones;
   one writer and `read_replicas` readers pinned to other zones (the failover
   targets), more readers added by Application Auto Scaling under read load.
-- `rds.force_ssl = 1` and slow-query logging in the cluster parameter group;
-  logs exported to a KMS-encrypted log group; enhanced monitoring and
-  CloudWatch Database Insights on every instance.
+- `rds.force_ssl = 1` in the cluster parameter group, slow-query, DDL and
+  lock-wait logging in an instance parameter group on every instance (where
+  AWS documents each: docs/decisions/0009); logs exported to a KMS-encrypted
+  log group; enhanced monitoring and CloudWatch Database Insights on every
+  instance.
 - Master password generated, stored and rotated by RDS in Secrets Manager
   (never in Terraform); IAM database authentication on.
 - RDS Proxy in the data subnets, TLS required: a read/write endpoint and a
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_proxy import DbProxy, DbProxyAuth
 from cdktf_cdktf_provider_aws.db_proxy_default_target_group import (
     DbProxyDefaultTargetGroup,
@@ -41,43 +44,42 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
+from environments.config import AURORA_INSTANCE_MEMORY_GIB
 from environments.config import DatabaseConfig as DatabaseSizing
 from modules.autoscaling import track
 from modules.iam import policy_document, service_trust
 from modules.log_group import log_group
 from modules.naming import Names
 
+# The engine, its version at creation and parameter family, and RDS Proxy's engine family: what the preflight
+# checks the region offers before the first apply, and what to change if it does not (docs/decisions/0009).
+# AWS applies minor upgrades itself (auto_minor_version_upgrade): see ignore_changes below.
 ENGINE = "aurora-postgresql"
-# The newest major Aurora offers (docs/decisions/0009). AWS applies minor upgrades itself
-# (auto_minor_version_upgrade), so this is the version at creation: see ignore_changes below.
 ENGINE_VERSION = "18.3"
 PARAMETER_FAMILY = "aurora-postgresql18"
+PROXY_ENGINE_FAMILY = "POSTGRESQL"
 DATABASE_NAME = "directfanz"
 MASTER_USERNAME = "directfanz_admin"
 APP_USERNAME = "directfanz_app"
 # Statements slower than this are logged: ten times the 50 ms p95 target of R12.4.
 SLOW_QUERY_MS = 500
+# Cluster-level: TLS only. Instance-level (the DB parameter group of every instance): what each statement
+# logs. AWS lists the logging parameters among the instance-level ones, rds.force_ssl only at cluster level.
+CLUSTER_PARAMETERS = {"rds.force_ssl": "1"}
+INSTANCE_PARAMETERS = {"log_min_duration_statement": str(SLOW_QUERY_MS), "log_statement": "ddl", "log_lock_waits": "1"}
 MONITORING_INTERVAL_SECONDS = 15
 # Database Insights: advanced mode needs 465 days of Performance Insights data; standard keeps the free 7.
 INSIGHTS_RETENTION_DAYS = {"standard": 7, "advanced": 465}
 READER_CPU_TARGET_PERCENT = 60
-# Memory (GiB) of the Aurora classes we run, by family kind and size, for Aurora's default max_connections.
-INSTANCE_MEMORY_GIB = {
-    "r": {"large": 16, "xlarge": 32, "2xlarge": 64, "4xlarge": 128, "8xlarge": 256},  # db.r6g, db.r7g, db.r8g
-    "t": {"medium": 4, "large": 8},  # db.t4g
-}
 
 
 def default_max_connections(instance_class: str) -> int:
     """Aurora PostgreSQL's default, LEAST(DBInstanceClassMemory / 9531392, 5000), from the class's memory.
 
     An upper bound (DBInstanceClassMemory is a little below the class's memory): alarms take a fraction of it.
+    The environment config admits only the classes in AURORA_INSTANCE_MEMORY_GIB.
     """
-    family, size = instance_class.split(".")[1:]
-    memory_gib = INSTANCE_MEMORY_GIB.get(family[0], {}).get(size)
-    if memory_gib is None:
-        raise ValueError(f"{instance_class}: add its memory to INSTANCE_MEMORY_GIB in modules/database.py")
-    return min(memory_gib * 2**30 // 9531392, 5000)
+    return min(AURORA_INSTANCE_MEMORY_GIB[instance_class] * 2**30 // 9531392, 5000)
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,18 @@ class Database(Construct):
             "cluster_parameters",
             name=names("database"),
             family=PARAMETER_FAMILY,
-            description="TLS only, slow-query and DDL logging",
-            parameter=[
-                RdsClusterParameterGroupParameter(name="rds.force_ssl", value="1"),
-                RdsClusterParameterGroupParameter(name="log_min_duration_statement", value=str(SLOW_QUERY_MS)),
-                RdsClusterParameterGroupParameter(name="log_statement", value="ddl"),
-                RdsClusterParameterGroupParameter(name="log_lock_waits", value="1"),
-            ],
+            description="TLS only",
+            parameter=[RdsClusterParameterGroupParameter(name=name, value=value)
+                       for name, value in sorted(CLUSTER_PARAMETERS.items())],
+        )
+        instance_parameters = DbParameterGroup(
+            self,
+            "instance_parameters",
+            name=names("database-instance"),
+            family=PARAMETER_FAMILY,
+            description="Slow-query, DDL and lock-wait logging",
+            parameter=[DbParameterGroupParameter(name=name, value=value)
+                       for name, value in sorted(INSTANCE_PARAMETERS.items())],
         )
         # RDS writes to this name; creating it first gives it our key and retention.
         log_group(self, "log_group", f"/aws/rds/cluster/{cluster_identifier}/postgresql", config.logs_kms_key_arn)
@@ -182,6 +189,7 @@ class Database(Construct):
                 availability_zone=config.zones[(number - 1) % len(config.zones)],
                 promotion_tier=min(number - 1, 15),
                 db_subnet_group_name=subnet_group.name,
+                db_parameter_group_name=instance_parameters.name,
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
                 ca_cert_identifier="rds-ca-rsa2048-g1",
@@ -244,7 +252,7 @@ class Database(Construct):
             self,
             "proxy",
             name=proxy_name,
-            engine_family="POSTGRESQL",
+            engine_family=PROXY_ENGINE_FAMILY,
             require_tls=True,
             role_arn=proxy_role.arn,
             vpc_subnet_ids=config.subnet_ids,

@@ -1,7 +1,10 @@
-"""Where Terraform state lives: one S3 bucket and one DynamoDB lock table per account.
+"""Where Terraform state lives: one S3 bucket per account, locked by S3 lock files.
 
-`StateStore` names them (the `state` stack creates them); `use_remote_state`
-points a stack's backend at them, each stack under its own key.
+`StateStore` names the bucket and its KMS key alias (the `state` stack creates them);
+`use_remote_state` points a stack's backend at them, each stack under its own
+key. Locking is the S3 backend's lock file (`<key>.tflock`, Terraform 1.10+):
+DynamoDB locking is deprecated in the S3 backend, so no lock table is named
+(docs/decisions/0022-s3-lock-files-not-a-dynamodb-table.md).
 """
 
 from __future__ import annotations
@@ -22,10 +25,6 @@ class StateStore:
         return f"{self.project}-tfstate-{self.account_id}-{self.region}"
 
     @property
-    def lock_table(self) -> str:
-        return f"{self.project}-tfstate-locks"
-
-    @property
     def kms_alias(self) -> str:
         return f"{self.project}-tfstate"
 
@@ -38,8 +37,8 @@ def use_remote_state(stack: TerraformStack, store: StateStore, key: str) -> S3Ba
         region=store.region,
         encrypt=True,
         kms_key_id=f"alias/{store.kms_alias}",
-        dynamodb_table=store.lock_table,
     )
-    # Terraform 1.10+ locks with an S3 lock file; cdktf 0.21 has no field for it.
+    # cdktf 0.21 has no field for the lock file. A Terraform older than 1.10 does not know the
+    # argument and stops at `init`, rather than running unlocked.
     stack.add_override("terraform.backend.s3.use_lockfile", True)
     return backend

@@ -5,7 +5,9 @@ bitrate ladder (`LADDER`) into HLS in the origin bucket, which CloudFront
 serves with signed URLs only. The same channel writes an archive copy to the
 recordings bucket, where the VOD conversion (modules/streaming_vod.py) picks
 it up. The app starts an idle channel when a creator goes live and stops it
-afterwards; the pool's size is how many creators can be live at once.
+afterwards; the pool's size is how many creators can be live at once. Every
+channel and push input also bills an idle rate while not running, so the pool
+is a standing cost: sized and scaled by docs/decisions/0018.
 
 MediaStore, the origin this used to need, reached end of support on
 2025-11-13: docs/decisions/ records why S3 is the origin and why a MediaLive

@@ -4,7 +4,8 @@
   through staging into production; it belongs to neither environment's stack
   (docs/decisions/0007-one-release-pipeline-in-a-delivery-stack.md), and so the
   environments keep the same shape.
-- Activation of the cost-allocation tags (R10.7), an account-wide setting.
+- Activation of the cost-allocation tags (R10.7), an account-wide billing
+  setting, only when `delivery.activate_cost_allocation_tags` is on (decision 0023).
 
 Applied after the environments: it deploys into their ECS services, and AWS
 activates only tag keys it has already seen on resources.
@@ -93,7 +94,8 @@ class DeliveryStack(PlatformStack):
                 sentry_project=prod.delivery.sentry_project,
             ),
         )
-        CostAllocationTags(self, "cost_allocation_tags", COST_ALLOCATION_TAG_KEYS)
+        if prod.delivery.activate_cost_allocation_tags:
+            CostAllocationTags(self, "cost_allocation_tags", COST_ALLOCATION_TAG_KEYS)
         # What operators read with `terraform output -raw <name>` after the apply (README, "Delivery").
         for name, value, description in (
             ("github_connection_arn", self.pipeline.connection_arn,

@@ -2,19 +2,16 @@
 
 Applied first, with local state, then migrated into the bucket it creates
 (README: "Bootstrap"). It holds a KMS key, the state bucket (versioned,
-KMS-encrypted, TLS-only, `prevent_destroy`), a bucket for its access logs, and
-the DynamoDB lock table (point-in-time recovery, KMS, deletion protection).
+KMS-encrypted, TLS-only, `prevent_destroy`) and a bucket for its access logs.
+Backends lock with S3 lock files in the state bucket. The DynamoDB lock table
+earlier versions created is no longer declared: state that still holds it
+drops it with `terraform state rm` before the next apply (README "Bootstrap",
+docs/decisions/0022-s3-lock-files-not-a-dynamodb-table.md).
 """
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.dynamodb_table import (
-    DynamodbTable,
-    DynamodbTableAttribute,
-    DynamodbTablePointInTimeRecovery,
-    DynamodbTableServerSideEncryption,
-)
+from cdktf import LocalBackend, TerraformOutput
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
@@ -78,21 +75,8 @@ class StateStack(PlatformStack):
                 prevent_destroy=True,
             ),
         )
-        table = DynamodbTable(
-            self,
-            "lock_table",
-            name=self.store.lock_table,
-            billing_mode="PAY_PER_REQUEST",
-            hash_key="LockID",
-            attribute=[DynamodbTableAttribute(name="LockID", type="S")],
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
-            deletion_protection_enabled=True,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-        )
         TerraformOutput(self, "state_bucket", value=bucket.name,
                         description="S3 bucket holding every stack's Terraform state (<stack>/terraform.tfstate)")
-        TerraformOutput(self, "lock_table_name", value=table.name, description="DynamoDB table of state locks")
         TerraformOutput(self, "state_kms_key_arn", value=key.arn, description="KMS key encrypting the state bucket")
         TerraformOutput(self, "access_logs_bucket_name", value=access_logs.name,
                         description="S3 bucket receiving the state bucket's access logs")

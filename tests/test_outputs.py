@@ -34,7 +34,7 @@ ENVIRONMENT_OUTPUTS = {
 }
 STACK_OUTPUTS = {
     **{name: ENVIRONMENT_OUTPUTS for name in ENVIRONMENT_NAMES},
-    "state": {"state_bucket", "lock_table_name", "state_kms_key_arn", "access_logs_bucket_name"},
+    "state": {"state_bucket", "state_kms_key_arn", "access_logs_bucket_name"},
     "delivery": {"github_connection_arn", "release_pipeline_name", "pull_requests_pipeline_name", "approvals_topic_arn",
                  "artifact_bucket_name", "sentry_auth_token_secret_arn"},
 }

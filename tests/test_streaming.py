@@ -70,6 +70,22 @@ def test_pool_sizes_differ_by_environment_but_not_the_shape(stacks: dict[str, St
     assert len(channels(stacks["prod"])) > len(channels(stacks["dev"]))
 
 
+@pytest.mark.requirement("R12.6")
+def test_the_pool_holds_no_push_input_that_only_bills(env: StackJson, configs) -> None:
+    """One RTMP push input per channel, each attached to it: no input bills idle without serving a channel.
+
+    MediaLive, "Pricing in MediaLive": "There is an idle push input charge for each push input that isn't
+    attached to a channel, and for each push input that is attached to a channel that isn't running", and an idle
+    channel charge for each channel that isn't running; so the pool size is a standing cost (sized and scaled
+    by decision 0018).
+    https://docs.aws.amazon.com/medialive/latest/ug/pricing.html
+    """
+    found, inputs = channels(env), env.resources("aws_medialive_input")
+    attachments = [attachment["input_id"] for channel in found.values() for attachment in channel["input_attachments"]]
+    assert sorted(attachments) == sorted(ref("aws_medialive_input", logical_id, "id") for logical_id in inputs)
+    assert len(found) == len(inputs) == configs[env.name].streaming.channel_pool_size
+
+
 @pytest.mark.requirement("R5.3")
 def test_every_channel_encodes_an_adaptive_bitrate_ladder(env: StackJson) -> None:
     for channel in channels(env).values():

@@ -87,15 +87,15 @@ def test_diff_tag_only_change_is_not_stateful(synth_dir: Path, tmp_path: Path) -
 
 def test_diff_flags_argument_that_replaces_a_stateful_resource(synth_dir: Path, tmp_path: Path) -> None:
     def rename(document: dict[str, Any]) -> None:
-        body = document["resource"]["aws_dynamodb_table"]["lock_table"]
-        body["name"] = body["name"] + "-v2"
+        body = document["resource"]["aws_s3_bucket"]["bucket_bucket"]
+        body["bucket"] = body["bucket"] + "-v2"
 
     changes = diff.compare(read_stacks(synth_dir), read_stacks(_edited_copy(synth_dir, tmp_path, "state", rename)))
     assert [(change.stack, change.address, change.replacing) for change in changes] == [
-        ("state", "aws_dynamodb_table.lock_table", ["name"])
+        ("state", "aws_s3_bucket.bucket_bucket", ["bucket"])
     ]
     assert diff.verdict(changes) == diff.Verdict.STATEFUL_REPLACEMENT
-    assert "REPLACED (forced by name)" in diff.render(changes)
+    assert "REPLACED (forced by bucket)" in diff.render(changes)
 
 
 def test_diff_reports_removed_stateful_resource_as_destroyed(synth_dir: Path, tmp_path: Path) -> None:

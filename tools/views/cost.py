@@ -276,9 +276,26 @@ def edge(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[list[L
     zones = stack.of_type("aws_route53_zone")
     checks = stack.of_type("aws_route53_health_check")
     if zones or checks:
-        lines.append(Line("DNS", "Route 53", f"{len(zones)} hosted zone(s), {len(checks)} health check(s)",
-                          len(zones) * price("route53_zone_month") + len(checks) * price("route53_health_check_month")))
+        features = [feature for check in checks for feature in health_check_features(check.body)]
+        named = ", ".join(f"{features.count(name)} {name}" for name in sorted(set(features))) or "none"
+        lines.append(Line("DNS", "Route 53",
+                          f"{len(zones)} hosted zone(s), {len(checks)} health check(s) with {len(features)} optional "
+                          f"feature(s) billed each ({named}), at non-AWS-endpoint rates",
+                          len(zones) * price("route53_zone_month") + len(checks) * price("route53_health_check_month")
+                          + len(features) * price("route53_health_check_feature_month")))
     return lines, [], {"aws_cloudfront_distribution", "aws_wafv2_web_acl", "aws_route53_zone", "aws_route53_health_check"}
+
+
+def health_check_features(check: dict[str, Any]) -> list[str]:
+    """The optional features Route 53 bills per health check on top of the basic check."""
+    check_type = str(check.get("type", ""))
+    features = {
+        "HTTPS": check_type.startswith("HTTPS"),
+        "string matching": check_type.endswith("STR_MATCH"),
+        "fast interval": int(check.get("request_interval") or 30) == 10,
+        "latency measurement": bool(check.get("measure_latency")),
+    }
+    return [name for name, billed in features.items() if billed]
 
 
 def _heights(channel: dict[str, Any]) -> list[int]:
@@ -306,6 +323,19 @@ def streaming(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[l
                 f"({channels[0].body.get('channel_class', 'STANDARD')}, renditions {'/'.join(f'{h}p' for h in renditions)})",
                 hours * rate)
     lines = [line]
+    # Idle resources bill around the clock: each channel that is not running, and each push input not attached to
+    # a running channel (MediaLive "Pricing in MediaLive"). A live channel-hour runs its attached push inputs.
+    push = [resource for resource in stack.of_type("aws_medialive_input") if str(resource.body.get("type")).endswith("_PUSH")]
+    attached = {input_id for channel in channels for attachment in channel.body.get("input_attachments", [])
+                for input_id in _referenced(attachment.get("input_id"), "aws_medialive_input")}
+    idle_channel_hours = max(len(channels) * price.hours - hours, 0.0)
+    idle_input_hours = max(len(push) * price.hours - hours * sum(p.id in attached for p in push) / len(channels), 0.0)
+    lines.append(Line("Streaming", f"MediaLive: idle pool ({len(channels)} channel(s), {len(push)} push input(s))",
+                      f"{idle_channel_hours:g} idle channel-hours x {_money(price('medialive_idle_channel_hour'))}/h + "
+                      f"{idle_input_hours:g} idle push-input-hours x {_money(price('medialive_idle_push_input_hour'))}/h "
+                      "(billed whenever not live)",
+                      idle_channel_hours * price("medialive_idle_channel_hour")
+                      + idle_input_hours * price("medialive_idle_push_input_hour")))
     if stack.of_type("aws_media_convert_queue"):
         # Recordings become VOD renditions: one output minute per rendition per recorded minute.
         minutes = float(usage.get("vod_source_minutes", hours * 60))
@@ -313,7 +343,7 @@ def streaming(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[l
                          for height in _heights(channels[0].body))
         lines.append(Line("Streaming", "MediaConvert: recordings to VOD renditions",
                           f"{minutes:g} recorded minutes (assumed) x {len(renditions)} renditions", minutes * per_minute))
-    return lines, [], {"aws_medialive_channel", "aws_media_convert_queue"}
+    return lines, [], {"aws_medialive_channel", "aws_medialive_input", "aws_media_convert_queue"}
 
 
 def storage(stack: Stack, price: PriceTable, usage: dict[str, Any]) -> tuple[list[Line], list[Saving], set[str]]:

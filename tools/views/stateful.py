@@ -74,10 +74,6 @@ STATEFUL: dict[str, Stateful] = {
         "the replica key material in the second region", "internal/service/kms/replica_key.go",
         "primary_key_arn",
     ),
-    "aws_dynamodb_table": _stateful(
-        "table items (the Terraform lock table, and any application table)", "internal/service/dynamodb/table.go",
-        "hash_key", "name", "range_key",
-    ),
     "aws_secretsmanager_secret": _stateful(
         "secret values and their versions", "internal/service/secretsmanager/secret.go",
         "name", "name_prefix",
