@@ -50,7 +50,7 @@ def _references(value: object) -> list[tuple[str, str, str]]:
 def test_each_stack_outputs_what_operators_need_with_a_description(stack: str, stacks: dict[str, StackJson]) -> None:
     outputs = stacks[stack].outputs
     assert set(outputs) == STACK_OUTPUTS[stack]
-    assert len(outputs) >= (8 if stack in ENVIRONMENT_NAMES else 4)
+    assert len(outputs) >= (8 if stack in ENVIRONMENT_NAMES else 3)
     assert [name for name, body in outputs.items() if len(body.get("description", "")) < 10] == []
 
 
