@@ -258,7 +258,7 @@ class Service(Construct):
             name=self.physical_name,
             cluster=config.cluster_name,
             task_definition=Token.as_string(
-                Fn.conditional(Op.eq(release.insecure_value, UNRELEASED), placeholder.arn, task.arn)),
+                Fn.conditional(Op.neq(release.insecure_value, UNRELEASED), task.arn, placeholder.arn)),
             desired_count=config.min_tasks,
             capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(capacity_provider=provider, base=base, weight=weight)

@@ -79,7 +79,7 @@ def test_web_and_websocket_run_as_separate_fargate_services(env: StackJson, conf
         assert _environment(app)["PORT"] == str(port)
         body = _service(env, service)
         assert body["cluster"] == ref("aws_ecs_cluster", "ecs_cluster", "name")
-        assert f"aws_ecs_task_definition.{service}_task.arn" in body["task_definition"]  # or the placeholder
+        assert f"aws_ecs_task_definition.{service}_task.arn" in body["task_definition"]  # once released
         assert {s["capacity_provider"] for s in body["capacity_provider_strategy"]} == {"FARGATE", "FARGATE_SPOT"}
         assert "aws_ecs_cluster_capacity_providers.ecs_capacity_providers" in body["depends_on"]
         network = body["network_configuration"]
@@ -369,8 +369,8 @@ def test_terraform_owns_the_revision_each_service_runs(env: StackJson) -> None:
         assert parameter["lifecycle"] == {"ignore_changes": ["insecure_value"]}
         released = _release(service)[2:-1]
         assert body["task_definition"] == (
-            f'${{({released} == "{UNRELEASED}") ? aws_ecs_task_definition.{service}_placeholder.arn'
-            f" : aws_ecs_task_definition.{service}_task.arn}}")
+            f'${{({released} != "{UNRELEASED}") ? aws_ecs_task_definition.{service}_task.arn'
+            f" : aws_ecs_task_definition.{service}_placeholder.arn}}")
         task = _task(env, service)
         assert task["track_latest"] is True and task["skip_destroy"] is True
         assert task["family"] == body["name"]  # the release pipeline finds the family by the service's name
