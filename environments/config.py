@@ -66,18 +66,9 @@ class ComputeConfig(_Model):
     # Tasks above this many per service may run on FARGATE_SPOT (R10.1).
     on_demand_base: int = Field(ge=0)
     spot_weight: int = Field(ge=0, le=10)
-    # The image tag the services start from; the pipeline deploys later tags. Tags are immutable.
-    image_tag: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     # How long a blue/green deployment watches the green tasks under production traffic (R1.7).
     bake_time_minutes: int = Field(ge=1, le=1440)
     keep_images: int = Field(ge=5, le=1000)  # per ECR repository: the rollback window
-
-    @field_validator("image_tag")
-    @classmethod
-    def _not_latest(cls, value: str) -> str:
-        if value == "latest":
-            raise ValueError("'latest' names no build: use an immutable release tag")
-        return value
 
 
 class ContentConfig(_Model):

@@ -23,10 +23,19 @@ group (created here: the earlier attempt's tasks died on a missing one).
   steps so a spike is absorbed within 2 minutes (docs/autoscaling.md).
 - Capacity (R10.1): the cluster's FARGATE base / FARGATE_SPOT weights.
 
-The pipeline deploys new images by registering task-definition revisions, and
-autoscaling owns the task count: Terraform ignores `task_definition`,
-`desired_count` and the load balancer block (which ECS swaps between blue and
-green) after creation.
+Releases (docs/decisions/0020, 0021): Terraform owns the revision a service
+runs, so a changed setting reaches the tasks at the next apply (through ECS's
+blue/green deployment). The image tag is the one thing a release changes: it
+lives in an SSM parameter the release pipeline writes once its deployment has
+succeeded, and the task definition reads it, so Terraform never reverts a
+release. Until the first release the parameter says `unreleased` and the
+service runs a placeholder that passes its health checks, from a public Node
+LTS image (nothing to build or push first). The release task definition
+follows its family's newest revision (the pipeline registers it with
+Terraform's settings and the new tag), and old revisions stay registered so
+that ECS can always roll back to them. Autoscaling owns the task count and ECS
+the load balancer block (it swaps blue and green): Terraform ignores both after
+creation.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cdktf import TerraformResource, TerraformResourceLifecycle
+from cdktf import Fn, Op, TerraformResource, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyStepScalingPolicyConfiguration,
@@ -65,6 +74,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.autoscaling import track
@@ -75,6 +85,12 @@ from modules.log_group import log_group
 from modules.naming import Names
 
 APP_USER = "1001"  # the images' non-root user
+# Decisions 0020 and 0021: the release parameter's value before the first release, the variable that names the
+# release in the app's errors (R7.7; the release pipeline sets it too), and what runs until then.
+UNRELEASED = "unreleased"
+RELEASE_VARIABLE = "SENTRY_RELEASE"
+PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/node:24-alpine"
+PLACEHOLDER_CPU, PLACEHOLDER_MEMORY_MIB = 256, 512
 OTEL_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.45.0"
 OTLP_GRPC_PORT = 4317
 # Container health check: a hung app is marked unhealthy after START + INTERVAL x RETRIES at worst.
@@ -127,7 +143,7 @@ class EcsServiceConfig:
     cluster_name: str
     # The cluster's capacity-provider association: a service asking for FARGATE_SPOT must wait for it.
     cluster_capacity: TerraformResource
-    image: str  # repository URL and an immutable tag
+    repository_url: str  # the release's image is <repository_url>:<release tag>
     repository_arn: str
     port: int
     health_check_path: str
@@ -149,6 +165,11 @@ class EcsServiceConfig:
     secrets: Mapping[str, str]  # variable -> Secrets Manager ARN (the whole secret is the value)
     task_policy_statements: Sequence[Statement] = field(default_factory=tuple)
     writable_paths: Sequence[str] = ("/tmp",)
+
+
+def release_parameter_name(names: Names, service: str) -> str:
+    """The SSM parameter holding the release (image tag) a service runs; the release pipeline writes it."""
+    return names.path("release", service)
 
 
 class Service(Construct):
@@ -185,6 +206,19 @@ class Service(Construct):
         self.task_role_name = task_role.name
         self.execution_role_arn = execution_role.arn
 
+        # Written by the release pipeline after a successful deployment; Terraform creates it and never reverts it.
+        release = SsmParameter(
+            self,
+            "release",
+            name=release_parameter_name(names, config.name),
+            description=f"The release (image tag) the {config.name} service runs; written by the release pipeline",
+            type="String",
+            insecure_value=UNRELEASED,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["insecure_value"]),
+        )
+        self._release = release.insecure_value
+        self._log_group_name = logs.name
+        platform = EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64")
         task = EcsTaskDefinition(
             self,
             "task",
@@ -193,14 +227,30 @@ class Service(Construct):
             network_mode="awsvpc",
             cpu=str(config.cpu),
             memory=str(config.memory_mib),
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX",
-                                                              cpu_architecture="X86_64"),
+            runtime_platform=platform,
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             volume=[EcsTaskDefinitionVolume(name=_volume(path)) for path in config.writable_paths],
-            container_definitions=json.dumps(self._containers(logs.name), sort_keys=True),
+            container_definitions=json.dumps(self._containers(), sort_keys=True),
+            # The pipeline registers the family's newest revision (these settings, the new tag): follow it rather
+            # than redeploy the same tasks, and keep every revision registered, as ECS rolls back to them.
+            track_latest=True,
+            skip_destroy=True,
         )
-        self._task, self._log_group_name = task, logs.name
+        placeholder = EcsTaskDefinition(
+            self,
+            "placeholder",
+            family=names(config.name, "placeholder"),
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(PLACEHOLDER_CPU),
+            memory=str(PLACEHOLDER_MEMORY_MIB),
+            runtime_platform=platform,
+            execution_role_arn=execution_role.arn,
+            container_definitions=json.dumps([self._placeholder_container()], sort_keys=True),
+            skip_destroy=True,
+        )
+        self._task = task
         self.task_definition_family = task.family
 
         self.deployment_alarm_names = self._deployment_alarms()
@@ -209,7 +259,8 @@ class Service(Construct):
             "service",
             name=self.physical_name,
             cluster=config.cluster_name,
-            task_definition=task.arn,
+            task_definition=Token.as_string(
+                Fn.conditional(Op.neq(release.insecure_value, UNRELEASED), task.arn, placeholder.arn)),
             desired_count=config.min_tasks,
             capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(capacity_provider=provider, base=base, weight=weight)
@@ -247,7 +298,7 @@ class Service(Construct):
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
             depends_on=[config.cluster_capacity],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count", "task_definition", "load_balancer"]),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count", "load_balancer"]),
         )
         self.service_name = service.name
         self._autoscaling(service)
@@ -255,7 +306,7 @@ class Service(Construct):
     def add_environment(self, values: Mapping[str, str]) -> None:
         """Plain settings from a tier built after this service (a channel id, a domain); never a secret."""
         self.config = replace(self.config, environment={**self.config.environment, **values})
-        self._task.container_definitions = json.dumps(self._containers(self._log_group_name), sort_keys=True)
+        self._task.container_definitions = json.dumps(self._containers(), sort_keys=True)
 
     def _execution_statements(self, log_group_arn: str) -> list[Statement]:
         config = self.config
@@ -287,36 +338,43 @@ class Service(Construct):
             ]
         return statements
 
-    def _containers(self, log_group_name: str) -> list[dict]:
+    def _logging(self, prefix: str) -> dict:
+        return {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": self._log_group_name, "awslogs-region": self.config.region,
+                        "awslogs-stream-prefix": prefix},
+        }
+
+    def _serving(self) -> dict:
+        """What the load balancer and ECS see of the app container, the same in the release and the placeholder."""
         config = self.config
-
-        def logging(prefix: str) -> dict:
-            return {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": log_group_name, "awslogs-region": config.region,
-                            "awslogs-stream-prefix": prefix},
-            }
-
         probe = (
             f"require('http').get('http://127.0.0.1:{config.port}{config.health_check_path}',"
             "r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
         )
-        app = {
+        return {
             "name": config.name,
-            "image": config.image,
             "essential": True,
             "user": APP_USER,
             "readonlyRootFilesystem": True,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
             "portMappings": [{"containerPort": config.port, "protocol": "tcp", "name": config.name}],
-            "environment": [{"name": key, "value": value} for key, value in sorted(config.environment.items())],
-            "secrets": [{"name": key, "valueFrom": arn} for key, arn in sorted(config.secrets.items())],
             "healthCheck": {"command": ["CMD", "node", "-e", probe], **CONTAINER_HEALTH},
+            "stopTimeout": 30,
+        }
+
+    def _containers(self) -> list[dict]:
+        config = self.config
+        environment = {**config.environment, RELEASE_VARIABLE: self._release}
+        app = {
+            **self._serving(),
+            "image": f"{config.repository_url}:{self._release}",
+            "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
+            "secrets": [{"name": key, "valueFrom": arn} for key, arn in sorted(config.secrets.items())],
             "mountPoints": [{"sourceVolume": _volume(path), "containerPath": path, "readOnly": False}
                             for path in config.writable_paths],
             "dependsOn": [{"containerName": "otel-collector", "condition": "START"}],
-            "stopTimeout": 30,
-            "logConfiguration": logging(config.name),
+            "logConfiguration": self._logging(config.name),
         }
         collector = {
             "name": "otel-collector",
@@ -327,9 +385,28 @@ class Service(Construct):
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
             "environment": [{"name": "AOT_CONFIG_CONTENT", "value": OTEL_CONFIG}],
             "healthCheck": {"command": ["CMD", "/healthcheck"], **CONTAINER_HEALTH},
-            "logConfiguration": logging("otel-collector"),
+            "logConfiguration": self._logging("otel-collector"),
         }
         return [app, collector]
+
+    def _placeholder_container(self) -> dict:
+        """Serves until the first release (decision 0021): 200 on the health paths, 503 elsewhere (CloudFront
+        shows its maintenance page); no secrets, which have no values before the data bootstrap."""
+        config = self.config
+        server = (
+            "require('http').createServer((q,s)=>{"
+            f"const ok=q.url.startsWith('{config.health_check_path}');"
+            "s.writeHead(ok?200:503,{'content-type':'text/plain','cache-control':'no-store'});"
+            "s.end(ok?'placeholder: no release deployed yet':'no release deployed yet')"
+            "}).listen(process.env.PORT)"
+        )
+        return {
+            **self._serving(),
+            "image": PLACEHOLDER_IMAGE,
+            "command": ["node", "-e", server],
+            "environment": [{"name": "PORT", "value": str(config.port)}],
+            "logConfiguration": self._logging("placeholder"),
+        }
 
     def _deployment_alarms(self) -> list[str]:
         """Alarms that roll a blue/green deployment back: 5xx from the tasks, or unhealthy targets, on either colour."""

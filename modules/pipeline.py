@@ -8,6 +8,10 @@ artifact bucket and the CodeBuild projects:
   pushed to staging's and production's ECR repositories (R8.5), deployed to
   staging, smoke-tested there (R8.6), held for a manual approval, then deployed
   to production (R8.7) and smoke-tested again. QUEUED: releases run in order.
+  A deploy (decision 0020) registers each service's newest Terraform revision
+  with the new image, updates the service, waits for ECS's blue/green
+  deployment and only then records the release in the service's SSM
+  parameter, which the environment stack reads.
 - `pull-requests`, triggered by pull requests: the same tests, nothing deployed.
   PARALLEL: each pull request's run is independent of the others.
 
@@ -57,8 +61,9 @@ from modules.naming import Names
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 
 BUILDSPECS = Path(__file__).resolve().parent.parent / "pipeline" / "buildspecs"
-# The Amazon Linux 2023 standard image: Node 22 LTS and Docker (buildspecs pin the runtime).
-BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+# The Amazon Linux 2023 standard image: Node 24 LTS (its default), Docker, the AWS CLI and jq; buildspecs pin Node.
+BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:6.0"
+DEPLOYMENT_TIMEOUT_MINUTES = 50  # a deployment with prod's 15-minute bake time, within the 60-minute build timeout
 # image -> the Dockerfile in the application repository that builds it.
 IMAGES = {"web": "Dockerfile", "websocket": "Dockerfile.websocket"}
 # suite -> the application's npm script (its package.json), and the pipeline action that runs it.
@@ -72,10 +77,12 @@ class DeployTarget:
 
     environment: str
     cluster_name: str
-    services: Mapping[str, str]  # image -> ECS service name
+    services: Mapping[str, str]  # image -> ECS service name, which is also its release task definition's family
     containers: Mapping[str, str]  # image -> container name in the task definition
     repository_urls: Mapping[str, str]  # image -> ECR repository URL
+    release_parameters: Mapping[str, str]  # image -> SSM parameter recording the release the service runs
     role_name_prefix: str  # the environment's task and execution roles start with it (iam:PassRole)
+    release_variable: str  # the app container's variable naming the release (Sentry)
     smoke_urls: Sequence[str] = ()
 
 
@@ -143,9 +150,7 @@ class Pipeline(Construct):
             variables={
                 "REGISTRY": registry,
                 "IMAGES": ";".join(f"{image}={dockerfile}" for image, dockerfile in IMAGES.items()),
-                "PUSH_TARGETS": ";".join(
-                    f"{t.environment},{image},{t.repository_urls[image]},{t.containers[image]}" for t, image in repositories
-                ),
+                "PUSH_TARGETS": ";".join(f"{image},{t.repository_urls[image]}" for t, image in repositories),
                 "SENTRY_AUTH_TOKEN_SECRET": self.sentry_token.arn,
                 "SENTRY_ORG": config.sentry_org,
                 "SENTRY_PROJECT": config.sentry_project,
@@ -162,13 +167,27 @@ class Pipeline(Construct):
                 {"Sid": "SentryToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                  "Resource": self.sentry_token.arn},
             ],
-            writes_artifacts=True,
         )
         for target in targets:
+            self._project(
+                f"deploy-{target.environment}",
+                "deploy.yml",
+                privileged=False,
+                variables={
+                    "CLUSTER": target.cluster_name,
+                    "DEPLOY_TARGETS": ";".join(
+                        f"{target.services[image]},{target.containers[image]},{target.repository_urls[image]},"
+                        f"{target.release_parameters[image]}" for image in IMAGES
+                    ),
+                    "RELEASE_VARIABLE": target.release_variable,
+                    "TIMEOUT_MINUTES": str(DEPLOYMENT_TIMEOUT_MINUTES),
+                },
+                statements=self._deploy_statements(target),
+            )
             self._project(f"smoke-{target.environment}", "smoke.yml", privileged=False,
                           variables={"SMOKE_URLS": " ".join(target.smoke_urls)})
 
-        role = self._pipeline_role(connection.arn, targets)
+        role = self._pipeline_role(connection.arn)
         source = self._source_stage(connection.arn)
         tests = CodepipelineStage(name="Test", action=[
             self._build_action(action, suite, "Test") for suite, action in TEST_ACTIONS.items()
@@ -186,7 +205,7 @@ class Pipeline(Construct):
                 source,
                 tests,
                 CodepipelineStage(name="BuildImages", action=[
-                    self._build_action("BuildAndPushImages", "images", "Build", outputs=["images"])
+                    self._build_action("BuildAndPushImages", "images", "Build")
                 ]),
                 self._deploy_stage("DeployStaging", config.staging),
                 CodepipelineStage(name="Approval", action=[
@@ -223,7 +242,7 @@ class Pipeline(Construct):
     # -- CodeBuild --
 
     def _project(self, name: str, buildspec: str, privileged: bool, variables: Mapping[str, str],
-                 statements: Sequence[Statement] = (), writes_artifacts: bool = False) -> None:
+                 statements: Sequence[Statement] = ()) -> None:
         config, names = self._config, self._config.names
         logs = log_group(self, f"{name.replace('-', '_')}_logs", f"/aws/codebuild/{names(name)}", config.kms_key_arn)
         role = IamRole(self, f"{name.replace('-', '_')}_role", name=names("build", name),
@@ -239,8 +258,6 @@ class Pipeline(Construct):
                  "Resource": f"{logs.arn}:*"},
                 {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
                  "Resource": f"{artifacts}/*"},
-                *([{"Sid": "WriteArtifacts", "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{artifacts}/*"}]
-                  if writes_artifacts else []),
                 {"Sid": "ArtifactKey", "Effect": "Allow",
                  "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"],
                  "Resource": config.kms_key_arn},
@@ -275,6 +292,31 @@ class Pipeline(Construct):
     def _repository_arn(self, url: str) -> str:
         repository = url.split("/", 1)[1]
         return f"arn:aws:ecr:{self._config.region}:{self._config.account_id}:repository/{repository}"
+
+    def _deploy_statements(self, target: DeployTarget) -> list[Statement]:
+        """What a deploy to one environment may do: only that environment's services, images and parameters."""
+        region, account = self._config.region, self._config.account_id
+        services = sorted(f"arn:aws:ecs:{region}:{account}:service/{target.cluster_name}/{name}"
+                          for name in target.services.values())
+        return [
+            {"Sid": "PushedImages", "Effect": "Allow", "Action": "ecr:DescribeImages",
+             "Resource": sorted(self._repository_arn(url) for url in target.repository_urls.values())},
+            # RegisterTaskDefinition and DescribeTaskDefinition have no resource-level permissions.
+            {"Sid": "TaskDefinitions", "Effect": "Allow",
+             "Action": ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], "Resource": "*"},
+            {"Sid": "TagTaskDefinitions", "Effect": "Allow", "Action": "ecs:TagResource",
+             "Resource": f"arn:aws:ecs:{region}:{account}:task-definition/*",
+             "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}},
+            {"Sid": "DeployServices", "Effect": "Allow",
+             "Action": ["ecs:DescribeServices", "ecs:ListServiceDeployments", "ecs:UpdateService"],
+             "Resource": services},
+            {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": "iam:PassRole",
+             "Resource": f"arn:aws:iam::{account}:role/{target.role_name_prefix}*",
+             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+            {"Sid": "RecordReleases", "Effect": "Allow", "Action": "ssm:PutParameter",
+             "Resource": sorted(f"arn:aws:ssm:{region}:{account}:parameter{name}"
+                                for name in target.release_parameters.values())},
+        ]
 
     # -- CodePipeline --
 
@@ -324,8 +366,7 @@ class Pipeline(Construct):
         )
         return CodepipelineTrigger(provider_type="CodeStarSourceConnection", git_configuration=git)
 
-    def _build_action(self, name: str, project: str, category: str, outputs: list[str] | None = None,
-                      run_order: int = 1) -> CodepipelineStageAction:
+    def _build_action(self, name: str, project: str, category: str, run_order: int = 1) -> CodepipelineStageAction:
         return CodepipelineStageAction(
             name=name,
             category=category,
@@ -334,7 +375,6 @@ class Pipeline(Construct):
             version="1",
             run_order=run_order,
             input_artifacts=["source"],
-            output_artifacts=outputs,
             configuration={
                 "ProjectName": self._projects[project].name,
                 "EnvironmentVariables": '[{"name":"COMMIT_ID","value":"#{SourceVariables.CommitId}","type":"PLAINTEXT"}]',
@@ -342,31 +382,15 @@ class Pipeline(Construct):
         )
 
     def _deploy_stage(self, name: str, target: DeployTarget) -> CodepipelineStage:
-        """Both services at once, then the smoke test against the environment's public endpoints."""
-        actions = [
-            CodepipelineStageAction(
-                name=f"Deploy{image.title()}",
-                category="Deploy",
-                owner="AWS",
-                provider="ECS",
-                version="1",
-                run_order=1,
-                input_artifacts=["images"],
-                configuration={
-                    "ClusterName": target.cluster_name,
-                    "ServiceName": target.services[image],
-                    "FileName": f"imagedefinitions-{target.environment}-{image}.json",
-                    "DeploymentTimeout": "60",
-                },
-            )
-            for image in IMAGES
-        ]
-        actions.append(self._build_action("SmokeTest", f"smoke-{target.environment}", "Test", run_order=2))
-        return CodepipelineStage(name=name, action=actions)
+        """Both services (decision 0020: a CodeBuild deploy, not the ECS action), then the smoke test."""
+        return CodepipelineStage(name=name, action=[
+            self._build_action("Deploy", f"deploy-{target.environment}", "Build"),
+            self._build_action("SmokeTest", f"smoke-{target.environment}", "Test", run_order=2),
+        ])
 
-    def _pipeline_role(self, connection_arn: str, targets: Sequence[DeployTarget]) -> IamRole:
+    def _pipeline_role(self, connection_arn: str) -> IamRole:
         config = self._config
-        region, account = config.region, config.account_id
+        account = config.account_id
         role = IamRole(self, "pipeline_role", name=config.names("pipeline"),
                        assume_role_policy=service_trust("codepipeline.amazonaws.com",
                                                         conditions={"StringEquals": {"aws:SourceAccount": account}}))
@@ -390,18 +414,6 @@ class Pipeline(Construct):
                  "Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
                  "Resource": sorted(project.arn for project in self._projects.values())},
                 {"Sid": "Approvals", "Effect": "Allow", "Action": "sns:Publish", "Resource": config.approval_topic_arn},
-                {"Sid": "DeployServices", "Effect": "Allow", "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
-                 "Resource": sorted(f"arn:aws:ecs:{region}:{account}:service/{t.cluster_name}/{service}"
-                                    for t in targets for service in t.services.values())},
-                # RegisterTaskDefinition and DescribeTaskDefinition have no resource-level permissions.
-                {"Sid": "TaskDefinitions", "Effect": "Allow",
-                 "Action": ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], "Resource": "*"},
-                {"Sid": "TagTaskDefinitions", "Effect": "Allow", "Action": "ecs:TagResource",
-                 "Resource": f"arn:aws:ecs:{region}:{account}:task-definition/*",
-                 "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}},
-                {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": "iam:PassRole",
-                 "Resource": sorted(f"arn:aws:iam::{account}:role/{t.role_name_prefix}*" for t in targets),
-                 "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
             ]),
         )
         return role

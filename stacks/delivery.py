@@ -20,6 +20,7 @@ from environments.config import PROJECT, EnvironmentConfig
 from modules.alerts import Alerts, AlertsConfig
 from modules.canaries import public_endpoints
 from modules.cost import CostAllocationTags
+from modules.ecs_service import RELEASE_VARIABLE, release_parameter_name
 from modules.kms_key import KmsKey, KmsKeyConfig
 from modules.naming import Names
 from modules.pipeline import IMAGES, DeployTarget, Pipeline, PipelineConfig
@@ -30,7 +31,7 @@ from stacks.tags import COST_ALLOCATION_TAG_KEYS, cost_tags
 
 
 def deploy_target(config: EnvironmentConfig) -> DeployTarget:
-    """An environment's ECS services and ECR repositories, by the names its stack gives them."""
+    """An environment's ECS services, ECR repositories and release parameters, by the names its stack gives them."""
     names = Names(PROJECT, config.name)
     registry = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com"
     return DeployTarget(
@@ -39,7 +40,9 @@ def deploy_target(config: EnvironmentConfig) -> DeployTarget:
         services={image: names(image) for image in IMAGES},
         containers={image: image for image in IMAGES},
         repository_urls={image: f"{registry}/{names(image)}" for image in IMAGES},
+        release_parameters={image: release_parameter_name(names, image) for image in IMAGES},
         role_name_prefix=f"{names.prefix}-",
+        release_variable=RELEASE_VARIABLE,
         smoke_urls=tuple(endpoint.url for endpoint in public_endpoints(config.domain)),
     )
 

@@ -278,8 +278,7 @@ class EnvironmentStack(PlatformStack):
             "NEXTAUTH_URL": app_url,
             "NEXT_PUBLIC_APP_URL": app_url,
             "REDIS_CLUSTER_MODE": "true",
-            "SENTRY_ENVIRONMENT": config.name,  # R7.7: errors carry environment and release
-            "SENTRY_RELEASE": config.compute.image_tag,
+            "SENTRY_ENVIRONMENT": config.name,  # R7.7: errors carry environment and release (the service adds it)
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             **SAMPLER_ENVIRONMENT,
@@ -311,7 +310,7 @@ class EnvironmentStack(PlatformStack):
                     region=config.region,
                     cluster_name=cluster.name,
                     cluster_capacity=cluster.capacity_providers,
-                    image=f"{registry.repositories[service].url}:{config.compute.image_tag}",
+                    repository_url=registry.repositories[service].url,
                     repository_arn=registry.repositories[service].arn,
                     port=port,
                     health_check_path=health,

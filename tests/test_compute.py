@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
+from modules.ecs_service import PLACEHOLDER_IMAGE, UNRELEASED
 from tests.stack_json import StackJson, ref
 
 SERVICES = {"web": (3000, "/api/health"), "websocket": (3001, "/health")}
@@ -43,6 +53,16 @@ def _environment(container: dict) -> dict[str, str]:
     return {item["name"]: item["value"] for item in container.get("environment", [])}
 
 
+def _release(service: str) -> str:
+    """The release (image tag) the release pipeline records for a service; Terraform reads it."""
+    return ref("aws_ssm_parameter", f"{service}_release", "insecure_value")
+
+
+def _placeholder(stack: StackJson, service: str) -> dict:
+    [container] = json.loads(stack.resource("aws_ecs_task_definition", f"{service}_placeholder")["container_definitions"])
+    return container
+
+
 @pytest.mark.requirement("R1.1", "R1.2")
 def test_web_and_websocket_run_as_separate_fargate_services(env: StackJson, configs) -> None:
     config = configs[env.name]
@@ -52,12 +72,12 @@ def test_web_and_websocket_run_as_separate_fargate_services(env: StackJson, conf
         sizing = getattr(config.compute, service)
         assert (task["cpu"], task["memory"]) == (str(sizing.cpu), str(sizing.memory_mib))
         app = _containers(env, service)[service]
-        assert app["image"] == f"{ref('aws_ecr_repository', f'registry_{service}', 'repository_url')}:{config.compute.image_tag}"
+        assert app["image"] == f"{ref('aws_ecr_repository', f'registry_{service}', 'repository_url')}:{_release(service)}"
         assert app["portMappings"] == [{"containerPort": port, "protocol": "tcp", "name": service}]
         assert _environment(app)["PORT"] == str(port)
         body = _service(env, service)
         assert body["cluster"] == ref("aws_ecs_cluster", "ecs_cluster", "name")
-        assert body["task_definition"] == ref("aws_ecs_task_definition", f"{service}_task", "arn")
+        assert f"aws_ecs_task_definition.{service}_task.arn" in body["task_definition"]  # once released
         assert {s["capacity_provider"] for s in body["capacity_provider_strategy"]} == {"FARGATE", "FARGATE_SPOT"}
         assert "aws_ecs_cluster_capacity_providers.ecs_capacity_providers" in body["depends_on"]
         network = body["network_configuration"]
@@ -157,12 +177,12 @@ def test_each_task_sends_traces_to_xray_through_an_adot_collector(env: StackJson
 
 
 @pytest.mark.requirement("R7.7")
-def test_sentry_reports_environment_and_release_from_both_services(env: StackJson, configs) -> None:
+def test_sentry_reports_environment_and_release_from_both_services(env: StackJson) -> None:
     for service in SERVICES:
         app = _containers(env, service)[service]
         environment = _environment(app)
         assert environment["SENTRY_ENVIRONMENT"] == env.name
-        assert environment["SENTRY_RELEASE"] == configs[env.name].compute.image_tag
+        assert environment["SENTRY_RELEASE"] == _release(service)  # the image's tag: the release deployed
         assert "SENTRY_DSN" in {s["name"] for s in app["secrets"]}
 
 
@@ -315,6 +335,115 @@ def test_deployments_are_native_ecs_blue_green_with_bake_time_and_alarm_rollback
     assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
     attachment = env.resource("aws_iam_role_policy_attachment", "ecs_infrastructure_policy")
     assert attachment["policy_arn"].endswith(":policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")
+
+
+@pytest.mark.requirement("R1.7", "R8.6")
+def test_terraform_owns_the_revision_each_service_runs(env: StackJson) -> None:
+    """A setting Terraform changes reaches the running tasks; a release is never reverted (decision 0020).
+
+    CodePipeline's ECS deploy action "creates its own revision of the task definition based on the revision
+    used by the Amazon ECS service" and ignores revisions registered without updating the service
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECS.html): with the service
+    ignoring Terraform's task_definition, no secret, variable, size or collector change ever ran. Now:
+    - the service follows Terraform's task_definition (ECS's blue/green deployment rolls it out);
+    - the image tag comes from the release parameter, which the pipeline writes and Terraform ignores, so an
+      apply never reverts a release (and SENTRY_RELEASE names the same release, R7.7);
+    - the release task definition tracks its family's latest ACTIVE revision, which DescribeTaskDefinition
+      returns for a bare family name
+      (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html): the revision
+      the pipeline registers with Terraform's settings and the new tag is the one Terraform then holds;
+    - replaced revisions stay registered: "you can't update an existing service to reference an INACTIVE task
+      definition" (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeregisterTaskDefinition.html),
+      and a rollback or an apply may need the previous one.
+    """
+    for service in SERVICES:
+        body = _service(env, service)
+        assert body["lifecycle"]["ignore_changes"] == ["desired_count", "load_balancer"]
+        parameter = env.resource("aws_ssm_parameter", f"{service}_release")
+        assert parameter["name"] == f"/directfanz/{env.name}/release/{service}" and parameter["type"] == "String"
+        assert parameter["insecure_value"] == UNRELEASED
+        assert parameter["lifecycle"] == {"ignore_changes": ["insecure_value"]}
+        released = _release(service)[2:-1]
+        assert body["task_definition"] == (
+            f'${{({released} != "{UNRELEASED}") ? aws_ecs_task_definition.{service}_task.arn'
+            f" : aws_ecs_task_definition.{service}_placeholder.arn}}")
+        task = _task(env, service)
+        assert task["track_latest"] is True and task["skip_destroy"] is True
+        assert task["family"] == body["name"]  # the release pipeline finds the family by the service's name
+        app = _containers(env, service)[service]
+        assert app["image"].endswith(f":{_release(service)}")
+        assert _environment(app)["SENTRY_RELEASE"] == _release(service)
+        assert env.resource("aws_ecs_task_definition", f"{service}_placeholder")["skip_destroy"] is True
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _running(command: list[str], environment: dict[str, str], port: int) -> Iterator[None]:
+    server = subprocess.Popen(command, env={**os.environ, **environment}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.requirement("R1.5", "R9.3")
+def test_services_start_on_a_placeholder_that_passes_their_health_checks(env: StackJson) -> None:
+    """Until the first release, each service runs a placeholder that is healthy (decision 0021, issue 13 fault 2).
+
+    The services used to start from `<repository>:bootstrap`, which nobody pushed: Fargate stops a task whose
+    image or secrets cannot be fetched (https://repost.aws/knowledge-center/ecs-unable-to-pull-secrets), the
+    circuit breaker had no healthy revision to roll back to, and the alarms paged. The placeholder is a public
+    Node LTS image (nothing is built or pushed first) running a few lines of Node: 200 on the service's health
+    path, which the target group's health check asks for
+    (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html), and
+    503 elsewhere, so CloudFront shows the maintenance page. It references no secret (they have no value before
+    the data bootstrap) and passes the same container health check as the app. Run here with this machine's node.
+    """
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on this machine")
+    for service, (port, path) in SERVICES.items():
+        placeholder = _placeholder(env, service)
+        app = _containers(env, service)[service]
+        major = re.fullmatch(r"public\.ecr\.aws/docker/library/node:(\d+)-alpine", placeholder["image"])
+        assert placeholder["image"] == PLACEHOLDER_IMAGE and major and int(major.group(1)) >= 24
+        for key in ("name", "portMappings", "user", "readonlyRootFilesystem", "linuxParameters", "healthCheck"):
+            assert placeholder[key] == app[key], key
+        assert "secrets" not in placeholder and _environment(placeholder) == {"PORT": str(port)}
+        task = env.resource("aws_ecs_task_definition", f"{service}_placeholder")
+        assert task["execution_role_arn"] == _task(env, service)["execution_role_arn"] and "task_role_arn" not in task
+        local = _free_port()
+        command = [node, *placeholder["command"][1:]]
+        with _running(command, {"PORT": str(local)}, local):
+            base = f"http://127.0.0.1:{local}"
+            assert _status(f"{base}{path}") == 200
+            assert _status(f"{base}{path}/db") == 200  # the deep checks (canaries) see a healthy placeholder
+            assert _status(f"{base}/") == 503 and _status(f"{base}/login") == 503
+            probe = placeholder["healthCheck"]["command"]
+            assert probe[:3] == ["CMD", "node", "-e"]
+            checked = subprocess.run([node, "-e", probe[3].replace(f"127.0.0.1:{port}", f"127.0.0.1:{local}")],
+                                     timeout=10, check=False)
+            assert checked.returncode == 0
 
 
 @pytest.mark.requirement("R10.1")

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from modules.canaries import public_endpoints
-from modules.pipeline import BUILDSPECS, IMAGES, TEST_SUITES
+from modules.ecs_service import PLACEHOLDER_IMAGE, RELEASE_VARIABLE
+from modules.pipeline import BUILD_IMAGE, BUILDSPECS, IMAGES, TEST_SUITES
 from tests.conftest import STACK_NAMES
 from tests.stack_json import StackJson, ref
 
@@ -100,18 +101,81 @@ def test_release_stages_run_staging_then_approval_then_production(delivery: Stac
 def test_each_deploy_updates_both_services_then_smoke_tests_them(delivery: StackJson, configs, stage: str,
                                                                  environment: str) -> None:
     actions = _stages(_pipeline(delivery, "release"))[stage]
-    deploys = [a for a in actions if a["category"] == "Deploy"]
-    assert {a["configuration"]["ServiceName"] for a in deploys} == {f"directfanz-{environment}-{i}" for i in IMAGES}
-    for action in deploys:
-        assert action["provider"] == "ECS" and action["run_order"] == 1 and action["input_artifacts"] == ["images"]
-        assert action["configuration"]["ClusterName"] == f"directfanz-{environment}-cluster"
-        assert re.fullmatch(rf"imagedefinitions-{environment}-(web|websocket)\.json", action["configuration"]["FileName"])
-    smoke = next(a for a in actions if a["name"] == "SmokeTest")
+    assert [a["name"] for a in actions] == ["Deploy", "SmokeTest"]
+    deploy, smoke = actions
+    assert deploy["provider"] == "CodeBuild" and deploy["run_order"] == 1
+    variables = _variables(_project(delivery, deploy))
+    assert variables["CLUSTER"] == f"directfanz-{environment}-cluster"
+    targets = [target.split(",") for target in variables["DEPLOY_TARGETS"].split(";")]
+    assert {service for service, _, _, _ in targets} == {f"directfanz-{environment}-{i}" for i in IMAGES}
     assert smoke["run_order"] == 2  # after both deploys finished
     project = _project(delivery, smoke)
     expected = [endpoint.url for endpoint in public_endpoints(configs[environment].domain)]
     assert _variables(project)["SMOKE_URLS"].split() == expected
     assert any("curl --fail" in command and '"$url"' in command for command in _commands(_buildspec(project)))
+
+
+@pytest.mark.requirement("R8.6", "R8.7", "R1.7")
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_a_deploy_runs_the_new_image_with_terraforms_settings_and_then_records_the_release(
+        delivery: StackJson, configs, environment: str) -> None:
+    """The pipeline changes the image and the release, nothing else, and never drops Terraform's settings (0020).
+
+    Not CodePipeline's ECS action: it copies the revision the service runs
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECS.html), which is the
+    placeholder before the first release (decision 0021), and its image definitions file carries only a
+    container name and an image URI (https://docs.aws.amazon.com/codepipeline/latest/userguide/file-reference.html),
+    so it could neither drop the placeholder's command nor set the release variable. The deploy copies the
+    newest revision of the service's family, "the family for the latest ACTIVE revision"
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTaskDefinition.html), which carries
+    Terraform's settings; updates the service (ECS's blue/green deployment); waits for the service deployment to
+    end, SUCCESSFUL or a rollback state
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html); and only then
+    writes the release parameter the environment stack reads, so a rolled-back image is never re-deployed.
+    """
+    config = configs[environment]
+    project = delivery.resource("aws_codebuild_project", f"pipeline_deploy_{environment}")
+    variables = _variables(project)
+    assert variables["RELEASE_VARIABLE"] == RELEASE_VARIABLE
+    assert 0 < int(variables["TIMEOUT_MINUTES"]) < project["build_timeout"]
+    registry = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com"
+    for service, container, repository, parameter in (t.split(",") for t in variables["DEPLOY_TARGETS"].split(";")):
+        image = service.removeprefix(f"directfanz-{environment}-")
+        assert (container, repository) == (image, f"{registry}/directfanz-{environment}-{image}")
+        assert parameter == f"/directfanz/{environment}/release/{image}"
+    script = "\n".join(_commands(_buildspec(project)))
+    steps = [
+        'aws ecr describe-images --repository-name "${repository#*/}" --image-ids imageTag="$COMMIT_ID"',
+        'aws ecs describe-task-definition --task-definition "$service" --include TAGS',
+        ".image = $image",
+        "{name: $variable, value: $release}",
+        "aws ecs register-task-definition --cli-input-json",
+        'aws ecs update-service --cluster "$CLUSTER" --service "$service" --task-definition "$revision"',
+        'aws ecs list-service-deployments --cluster "$CLUSTER" --service "$service" --created-at "after=$started"',
+        'aws ssm put-parameter --name "$parameter" --value "$COMMIT_ID" --overwrite',
+    ]
+    positions = [script.index(step) for step in steps]
+    assert positions == sorted(positions), "the release is recorded last, after a successful deployment"
+    success = script.index("SUCCESSFUL)")
+    assert success < positions[-1] < script.index("None|PENDING|IN_PROGRESS)")  # recorded on success only
+    assert "exit \"$failed\"" in script
+    # Exactly that environment's services, images, roles and parameters.
+    policy = {s["Sid"]: s for s in json.loads(
+        delivery.resource("aws_iam_role_policy", f"pipeline_deploy_{environment}_policy")["policy"])["Statement"]}
+    region, account = config.region, config.account_id
+    assert policy["DeployServices"]["Action"] == ["ecs:DescribeServices", "ecs:ListServiceDeployments",
+                                                  "ecs:UpdateService"]
+    assert policy["DeployServices"]["Resource"] == sorted(
+        f"arn:aws:ecs:{region}:{account}:service/directfanz-{environment}-cluster/directfanz-{environment}-{i}"
+        for i in IMAGES)
+    assert policy["RecordReleases"] == {
+        "Sid": "RecordReleases", "Effect": "Allow", "Action": "ssm:PutParameter",
+        "Resource": sorted(f"arn:aws:ssm:{region}:{account}:parameter/directfanz/{environment}/release/{i}"
+                           for i in IMAGES)}
+    assert policy["PassTaskRoles"]["Resource"] == f"arn:aws:iam::{account}:role/directfanz-{environment}-*"
+    assert policy["PassTaskRoles"]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert policy["PushedImages"]["Resource"] == sorted(
+        f"arn:aws:ecr:{region}:{account}:repository/directfanz-{environment}-{i}" for i in IMAGES)
 
 
 @pytest.mark.requirement("R8.7")
@@ -158,26 +222,35 @@ def test_every_project_carries_its_buildspec_file_verbatim(delivery: StackJson) 
 
 
 @pytest.mark.requirement("R8.2")
-def test_every_buildspec_is_valid_and_pins_a_supported_node_lts() -> None:
+def test_every_buildspec_is_valid_and_builds_on_node_24_lts() -> None:
+    """Builds, images and the placeholder run Node 24 LTS (issue 13 fault 9; decision 0015).
+
+    Node 20 ended on 2026-04-30 and 22 ends on 2027-04-30. CodeBuild's runtime-versions accept `nodejs: 24`
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/runtime-versions.html); the Amazon Linux 2023
+    x86_64 standard:6.0 image is one of the images that offer it
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html; its definition in
+    aws/aws-codebuild-docker-images, al/x86_64/standard/6.0, installs Node 24 and makes it the default).
+    """
     files = sorted(BUILDSPECS.glob("*.yml"))
-    assert [f.name for f in files] == ["browser-tests.yml", "images.yml", "smoke.yml", "unit.yml"]
+    assert [f.name for f in files] == ["browser-tests.yml", "deploy.yml", "images.yml", "smoke.yml", "unit.yml"]
+    pinned = []
     for path in files:
         buildspec = yaml.safe_load(path.read_text())
         assert buildspec["version"] == 0.2 and set(buildspec["phases"]) <= {"install", "pre_build", "build", "post_build"}
         node = buildspec["phases"].get("install", {}).get("runtime-versions", {}).get("nodejs")
         if node is not None:
-            # An even major from 22 (Node 18 and 20 are end-of-life).
-            assert node >= 22 and node % 2 == 0, path.name
+            pinned.append(node)
+    assert pinned and set(pinned) == {24}
+    assert BUILD_IMAGE == "aws/codebuild/amazonlinux-x86_64-standard:6.0"
     images = yaml.safe_load((BUILDSPECS / "images.yml").read_text())
-    assert re.fullmatch(r"public\.ecr\.aws/docker/library/node:(\d+)-alpine", images["env"]["variables"]["NODE_LTS_IMAGE"])
-    assert int(images["env"]["variables"]["NODE_LTS_IMAGE"].split(":")[1].split("-")[0]) >= 22
+    for image in (images["env"]["variables"]["NODE_LTS_IMAGE"], PLACEHOLDER_IMAGE):
+        assert image == "public.ecr.aws/docker/library/node:24-alpine"
 
 
 @pytest.mark.requirement("R8.5")
 def test_both_images_are_built_once_tagged_with_the_commit_and_pushed_to_staging_and_production(
         delivery: StackJson, configs) -> None:
     action = _stages(_pipeline(delivery, "release"))["BuildImages"][0]
-    assert action["output_artifacts"] == ["images"]
     variables = json.loads(action["configuration"]["EnvironmentVariables"])
     assert variables == [{"name": "COMMIT_ID", "value": "#{SourceVariables.CommitId}", "type": "PLAINTEXT"}]
     project = _project(delivery, action)
@@ -186,14 +259,10 @@ def test_both_images_are_built_once_tagged_with_the_commit_and_pushed_to_staging
     assert settings["IMAGES"] == "web=Dockerfile;websocket=Dockerfile.websocket"
     targets = [target.split(",") for target in settings["PUSH_TARGETS"].split(";")]
     registry = f"{configs['prod'].account_id}.dkr.ecr.{configs['prod'].region}.amazonaws.com"
-    assert [(env, image) for env, image, _, _ in targets] == [(e, i) for e in ("staging", "prod") for i in IMAGES]
-    for environment, image, repository, _ in targets:
-        assert repository == f"{registry}/directfanz-{environment}-{image}"
+    assert targets == [[i, f"{registry}/directfanz-{e}-{i}"] for e in ("staging", "prod") for i in IMAGES]
     commands = "\n".join(_commands(_buildspec(project)))
     assert 'docker build --file "$dockerfile"' in commands and '--tag "$image:$COMMIT_ID"' in commands
     assert 'docker push "$repository:$COMMIT_ID"' in commands
-    assert '"imagedefinitions-$environment-$image.json"' in commands
-    assert _buildspec(project)["artifacts"]["files"] == ["imagedefinitions-*.json"]
     # The build may push to exactly those repositories.
     policy = json.loads(delivery.resource("aws_iam_role_policy", "pipeline_images_policy")["policy"])
     push = next(s for s in policy["Statement"] if s["Sid"] == "PushImages")
@@ -237,15 +306,10 @@ def test_pipeline_roles_are_least_privilege_and_no_long_lived_keys_exist(stacks:
             assert all(not action.endswith("*") or action.startswith("kms:") for action in actions), logical_id
             if statement["Resource"] == "*":
                 assert set(actions) <= UNSCOPED_ACTIONS, (logical_id, actions)
+    # CodePipeline itself deploys nothing: the per-environment deploy builds do (their own test above).
     pipeline = json.loads(delivery.resource("aws_iam_role_policy", "pipeline_pipeline_policy")["policy"])
-    pass_role = next(s for s in pipeline["Statement"] if s["Action"] == "iam:PassRole")
-    assert pass_role["Resource"] == [f"arn:aws:iam::{account}:role/directfanz-prod-*",
-                                     f"arn:aws:iam::{account}:role/directfanz-staging-*"]
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-    deploy = next(s for s in pipeline["Statement"] if s["Sid"] == "DeployServices")
-    assert deploy["Resource"] == sorted(
-        f"arn:aws:ecs:{configs['prod'].region}:{account}:service/directfanz-{e}-cluster/directfanz-{e}-{i}"
-        for e in ("staging", "prod") for i in IMAGES)
+    assert not [s for s in pipeline["Statement"] if any(a.startswith(("ecs:", "iam:")) for a in
+                                                       (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
 
 
 def test_deploy_targets_name_the_services_and_repositories_the_environments_create(stacks: dict[str, StackJson]) -> None:
@@ -259,3 +323,7 @@ def test_deploy_targets_name_the_services_and_repositories_the_environments_crea
         assert f"directfanz-{environment}-cluster" in clusters
         repositories = {r["name"] for r in stack.resources("aws_ecr_repository").values()}
         assert {f"directfanz-{environment}-{image}" for image in IMAGES} <= repositories
+        parameters = {p["name"] for p in stack.resources("aws_ssm_parameter").values()}
+        assert {f"/directfanz/{environment}/release/{image}" for image in IMAGES} <= parameters
+        families = {t["family"] for t in stack.resources("aws_ecs_task_definition").values()}
+        assert {f"directfanz-{environment}-{image}" for image in IMAGES} <= families

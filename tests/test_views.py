@@ -215,7 +215,7 @@ def test_prod_picture_follows_the_request_path_from_the_json(pictures: dict[str,
     for service in ("web_service", "websocket_service"):
         assert re.search(rf'"aws_ecs_service__{service}" -> "aws_db_proxy__\w+" \[label="TCP 5432"\]', prod)
         assert re.search(rf'"aws_ecs_service__{service}" -> "aws_elasticache_replication_group__\w+" \[label="TCP 6379"\]', prod)
-        assert re.search(rf'"delivery__aws_codepipeline__pipeline_release" -> "aws_ecs_service__{service}" \[label="deploys"', prod)
+        assert re.search(rf'"delivery__aws_codebuild_project" -> "aws_ecs_service__{service}" \[label="deploys"', prod)
     assert re.search(r'"aws_db_proxy__\w+" -> "aws_rds_cluster__\w+" \[label="TCP 5432"\]', prod)
     assert re.search(r'^  users -> "aws_medialive_input" \[label="RTMP"', prod, re.M)
     assert _edge(prod, "aws_medialive_input", "aws_medialive_channel")

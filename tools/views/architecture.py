@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -322,7 +323,7 @@ def edges_of(stack: Stack, nodes: list[Node], shared: Iterable[Stack] = ()) -> t
             for target in sorted(n for g in to_groups for n in members_of_group.get(g, ())):
                 if source != target and CONTEXT.isdisjoint((by_key[source].tier, by_key[target].tier)):
                     pairs[_pair(source, target)] = f"TCP {_ports(rule.body)}"
-    # Shared stacks (the pipeline) that name this stack's resources, e.g. an ECS deploy action.
+    # Shared stacks (the pipeline) that name this stack's resources, e.g. a deploy build's list of services.
     names = {str(resource.body["name"]): drawn[resource.address] for resource in stack.resources
              if resource.address in drawn and isinstance(resource.body.get("name"), str) and "${" not in resource.body["name"]}
     extra: list[Node] = []
@@ -331,7 +332,8 @@ def edges_of(stack: Stack, nodes: list[Node], shared: Iterable[Stack] = ()) -> t
             if node.tier in CONTEXT:
                 continue
             bodies = " ".join(json.dumps(r.body) for r in shared_stack.resources if r.address in node.members)
-            targets = sorted({key for name, key in names.items() if f'"{name}"' in bodies})
+            targets = sorted({key for name, key in names.items()
+                              if re.search(rf'(?<=[",;]){re.escape(name)}(?=[",;])', bodies)})
             if targets:
                 shared_node = Node(f"{shared_stack.name}__{node.key}", node.tier, node.rank,
                                    f"{node.label}\n({shared_stack.name} stack)", node.members)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = re.compile(r"\$\{(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\.[^}]*)?\}")
+# A reference anywhere in an interpolation, also inside an expression (`${x ? aws_a.b.arn : aws_c.d.arn}`).
+REFERENCE = re.compile(r"(?<![\w.])(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?=[.\[}])")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Resource:
         return f"{self.type}.{self.id}"
 
     def references(self) -> set[str]:
-        """Addresses of the resources this one refers to with `${type.id...}`."""
+        """Addresses of the resources this one refers to (`${type.id...}`, or inside an expression)."""
         return {f"{kind}.{logical_id}" for kind, logical_id in REFERENCE.findall(json.dumps(self.body))}
 
 
