@@ -61,6 +61,8 @@ MONITORING_INTERVAL_SECONDS = 15
 # Database Insights: advanced mode needs 465 days of Performance Insights data; standard keeps the free 7.
 INSIGHTS_RETENTION_DAYS = {"standard": 7, "advanced": 465}
 READER_CPU_TARGET_PERCENT = 60
+# RDS Proxy opens at most this share of max_connections; the rest stays for operators and migrations.
+PROXY_MAX_CONNECTIONS_PERCENT = 90
 # Memory (GiB) of the Aurora classes we run, by family kind and size, for Aurora's default max_connections.
 INSTANCE_MEMORY_GIB = {
     "r": {"large": 16, "xlarge": 32, "2xlarge": 64, "4xlarge": 128, "8xlarge": 256},  # db.r6g, db.r7g, db.r8g
@@ -266,7 +268,7 @@ class Database(Construct):
             "proxy_target_group",
             db_proxy_name=proxy.name,
             connection_pool_config=DbProxyDefaultTargetGroupConnectionPoolConfig(
-                max_connections_percent=90,
+                max_connections_percent=PROXY_MAX_CONNECTIONS_PERCENT,
                 max_idle_connections_percent=50,
                 connection_borrow_timeout=120,
                 # Prisma sets session variables on connect; without this every session pins.
