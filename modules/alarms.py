@@ -39,6 +39,7 @@ RESPONSE_TIME_P95_SECONDS = 0.2  # R12.1
 DATABASE_LATENCY_SECONDS = 0.05  # R12.4
 CACHE_HIT_RATE_PERCENT = 95  # R12.3
 AVAILABILITY_PERCENT = 99.9  # R12.7
+AVAILABILITY_PERIOD_SECONDS = 300  # at least the canaries' interval
 CACHE_LATENCY_MICROSECONDS = 1000  # R3.6: sub-millisecond
 # Utilisation alarms, each above the autoscaling target it backs up:
 UTILISATION_PERCENT = 85  # ECS: above CPU_TARGET, MEMORY_TARGET and the spike step's SPIKE_CPU_THRESHOLD
@@ -215,12 +216,15 @@ class Alarms(Construct):
         ]
         self._composite("dns", "Public endpoints failing their Route 53 health checks", alarms, global_=True)
 
-    def canaries(self, canary_names: Mapping[str, str]) -> None:
+    def canaries(self, canary_names: Mapping[str, str], run_every_minutes: int) -> None:
         """Availability of each public endpoint, seen by its canary, against the 99.9 % objective (R12.7)."""
+        # A missing run counts as a failed one (a canary that stops is not "available"), so every window
+        # holds at least one run: 5 minutes, or the canary's own interval when it runs less often.
+        period = max(AVAILABILITY_PERIOD_SECONDS, run_every_minutes * 60)
         alarms = [
-            # Two 5-minute windows of three below 99.9 %: a failed run pages, a single blip does not.
+            # Two windows of three below 99.9 %: a failed run pages, a single blip does not.
             self._alarm("availability", name, "CloudWatchSynthetics", "SuccessPercent", {"CanaryName": canary},
-                        "LessThanThreshold", AVAILABILITY_PERCENT, period=300, evaluation_periods=3, datapoints=2,
+                        "LessThanThreshold", AVAILABILITY_PERCENT, period=period, evaluation_periods=3, datapoints=2,
                         missing="breaching", description=f"{name}: availability below the 99.9 % objective (R12.7)")
             for name, canary in sorted(canary_names.items())
         ]

@@ -137,6 +137,28 @@ def test_no_alarm_asks_for_more_datapoints_than_it_evaluates(env: StackJson) -> 
         assert 1 <= alarm.get("datapoints_to_alarm", alarm["evaluation_periods"]) <= alarm["evaluation_periods"], logical_id
 
 
+def _minutes(rate: str) -> int:
+    found = re.fullmatch(r"rate\((\d+) minutes?\)", rate)
+    assert found, rate
+    return int(found.group(1))
+
+
+@pytest.mark.requirement("R12.7")
+def test_every_availability_window_holds_a_canary_run(env: StackJson) -> None:
+    """A missing datapoint counts as breaching on these alarms (a canary that stops running is not "available"):
+    a period shorter than the canary's schedule would be empty, and page, between runs.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html
+    """
+    canaries = env.resources("aws_synthetics_canary")
+    alarms = _alarms(env, "CloudWatchSynthetics", "SuccessPercent")
+    assert canaries and len(alarms) == len(canaries)
+    for logical_id, canary in canaries.items():
+        [alarm] = [a for a in alarms.values()
+                   if a["dimensions"]["CanaryName"] == ref("aws_synthetics_canary", logical_id, "name")]
+        assert alarm["treat_missing_data"] == "breaching"
+        assert alarm["period"] >= _minutes(canary["schedule"]["expression"]) * 60, logical_id
+
+
 @pytest.mark.requirement("R9.3")
 def test_every_health_check_reports_within_each_alarm_period(env: StackJson) -> None:
     checks = env.resources("aws_route53_health_check")
