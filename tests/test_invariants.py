@@ -178,7 +178,7 @@ def test_budget_alerts_climb_and_the_forecast_warns_at_the_top(env: StackJson) -
     assert forecast == actual[-1]
 
 
-@pytest.mark.requirement("R10.2", "R10.6")
+@pytest.mark.requirement("R4.5", "R10.2")
 def test_storage_tiers_come_in_order(env: StackJson) -> None:
     """S3 Intelligent-Tiering: Deep Archive Access after Archive Access; an old version archived to Glacier is
     kept at least its 90-day minimum before it expires (an earlier deletion is billed for the 90 days).
