@@ -10,6 +10,9 @@ single alarm pages directly. Metrics that CloudWatch keeps only in us-east-1
 Thresholds are the objectives of the requirements: p95 target response time
 above 200 ms (R12.1), database read/write latency above 50 ms (R12.4), CDN
 cache hit rate below 95 % (R12.3), canary success below 99.9 % (R12.7).
+Utilisation alarms back up autoscaling: each is stated beside the target it
+must stay above (or the cap it must stay below), imported from the module that
+scales, and tests/test_invariants.py asserts every such order on the JSON.
 """
 
 from __future__ import annotations
@@ -27,14 +30,24 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules.cache import MEMORY_TARGET_PERCENT as CACHE_MEMORY_TARGET_PERCENT
+from modules.database import PROXY_MAX_CONNECTIONS_PERCENT, READER_CPU_TARGET_PERCENT
+from modules.ecs_service import CPU_TARGET, MEMORY_TARGET
 from modules.naming import Names
 
 RESPONSE_TIME_P95_SECONDS = 0.2  # R12.1
 DATABASE_LATENCY_SECONDS = 0.05  # R12.4
 CACHE_HIT_RATE_PERCENT = 95  # R12.3
 AVAILABILITY_PERCENT = 99.9  # R12.7
+AVAILABILITY_PERIOD_SECONDS = 300  # at least the canaries' interval
 CACHE_LATENCY_MICROSECONDS = 1000  # R3.6: sub-millisecond
-UTILISATION_PERCENT = 85
+# Utilisation alarms, each above the autoscaling target it backs up:
+UTILISATION_PERCENT = 85  # ECS: above CPU_TARGET, MEMORY_TARGET and the spike step's SPIKE_CPU_THRESHOLD
+DATABASE_CPU_PERCENT = 80  # above READER_CPU_TARGET_PERCENT
+CACHE_MEMORY_PERCENT = 90  # above CACHE_MEMORY_TARGET_PERCENT, where shards are added
+CACHE_CPU_PERCENT = 80  # shards scale on memory only
+# Of max_connections, and below PROXY_MAX_CONNECTIONS_PERCENT: RDS Proxy opens no more, so above it, it never fires.
+DATABASE_CONNECTIONS_PERCENT = 80
 
 
 @dataclass(frozen=True)
@@ -110,21 +123,24 @@ class Alarms(Construct):
         alarms = []
         for service, service_name in sorted(ecs.services.items()):
             dimensions = {"ClusterName": ecs.cluster_name, "ServiceName": service_name}
-            for metric in ("CPUUtilization", "MemoryUtilization"):
+            for metric, target in (("CPUUtilization", CPU_TARGET), ("MemoryUtilization", MEMORY_TARGET)):
                 alarms.append(self._alarm("services", f"{service}-{metric.removesuffix('Utilization').lower()}",
                                           "AWS/ECS", metric, dimensions, "GreaterThanThreshold", UTILISATION_PERCENT,
-                                          description=f"{service}: {metric} above {UTILISATION_PERCENT} % although autoscaling should add tasks"))
+                                          description=f"{service}: {metric} above {UTILISATION_PERCENT} % although "
+                                                      f"autoscaling aims at {target} %"))
         self._composite("services", "ECS services near their CPU or memory ceiling", alarms)
 
     def database(self, db: DatabaseMetrics) -> None:
         """CPU, connections and read/write latency of the Aurora cluster (R12.4)."""
         dimensions = {"DBClusterIdentifier": db.cluster_identifier}
         alarms = [
-            self._alarm("database", "cpu", "AWS/RDS", "CPUUtilization", dimensions, "GreaterThanThreshold", 80,
-                        description="Database CPU above 80 %"),
+            self._alarm("database", "cpu", "AWS/RDS", "CPUUtilization", dimensions, "GreaterThanThreshold",
+                        DATABASE_CPU_PERCENT, description=f"Database CPU above {DATABASE_CPU_PERCENT} % "
+                                                          f"(readers are added above {READER_CPU_TARGET_PERCENT} %)"),
             self._alarm("database", "connections", "AWS/RDS", "DatabaseConnections", dimensions, "GreaterThanThreshold",
-                        int(db.max_connections * 0.8), statistic="Maximum",
-                        description="Database connections above 80 % of max_connections"),
+                        db.max_connections * DATABASE_CONNECTIONS_PERCENT // 100, statistic="Maximum",
+                        description=f"Database connections above {DATABASE_CONNECTIONS_PERCENT} % of max_connections "
+                                    f"(RDS Proxy opens up to {PROXY_MAX_CONNECTIONS_PERCENT} %)"),
             self._alarm("database", "read-latency", "AWS/RDS", "ReadLatency", dimensions, "GreaterThanThreshold",
                         DATABASE_LATENCY_SECONDS, description="Database read latency above 50 ms (R12.4)"),
             self._alarm("database", "write-latency", "AWS/RDS", "WriteLatency", dimensions, "GreaterThanThreshold",
@@ -142,10 +158,12 @@ class Alarms(Construct):
                 dimensions = {"CacheClusterId": node_id}
                 alarms += [
                     self._alarm("cache", f"{label}-cpu", "AWS/ElastiCache", "EngineCPUUtilization", dimensions,
-                                "GreaterThanThreshold", 80, description=f"Cache node {node_id}: engine CPU above 80 %"),
+                                "GreaterThanThreshold", CACHE_CPU_PERCENT,
+                                description=f"Cache node {node_id}: engine CPU above {CACHE_CPU_PERCENT} %"),
                     self._alarm("cache", f"{label}-memory", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage",
-                                dimensions, "GreaterThanThreshold", 90,
-                                description=f"Cache node {node_id}: memory above 90 % (autoscaling adds shards at 70 %)"),
+                                dimensions, "GreaterThanThreshold", CACHE_MEMORY_PERCENT,
+                                description=f"Cache node {node_id}: memory above {CACHE_MEMORY_PERCENT} % "
+                                            f"(autoscaling adds shards at {CACHE_MEMORY_TARGET_PERCENT} %)"),
                     self._alarm("cache", f"{label}-evictions", "AWS/ElastiCache", "Evictions", dimensions,
                                 "GreaterThanThreshold", 0, statistic="Sum",
                                 description=f"Cache node {node_id} evicts keys: sessions may be lost"),
@@ -198,12 +216,15 @@ class Alarms(Construct):
         ]
         self._composite("dns", "Public endpoints failing their Route 53 health checks", alarms, global_=True)
 
-    def canaries(self, canary_names: Mapping[str, str]) -> None:
+    def canaries(self, canary_names: Mapping[str, str], run_every_minutes: int) -> None:
         """Availability of each public endpoint, seen by its canary, against the 99.9 % objective (R12.7)."""
+        # A missing run counts as a failed one (a canary that stops is not "available"), so every window
+        # holds at least one run: 5 minutes, or the canary's own interval when it runs less often.
+        period = max(AVAILABILITY_PERIOD_SECONDS, run_every_minutes * 60)
         alarms = [
-            # Two 5-minute windows of three below 99.9 %: a failed run pages, a single blip does not.
+            # Two windows of three below 99.9 %: a failed run pages, a single blip does not.
             self._alarm("availability", name, "CloudWatchSynthetics", "SuccessPercent", {"CanaryName": canary},
-                        "LessThanThreshold", AVAILABILITY_PERCENT, period=300, evaluation_periods=3, datapoints=2,
+                        "LessThanThreshold", AVAILABILITY_PERCENT, period=period, evaluation_periods=3, datapoints=2,
                         missing="breaching", description=f"{name}: availability below the 99.9 % objective (R12.7)")
             for name, canary in sorted(canary_names.items())
         ]

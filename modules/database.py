@@ -71,6 +71,8 @@ MONITORING_INTERVAL_SECONDS = 15
 # Database Insights: advanced mode needs 465 days of Performance Insights data; standard keeps the free 7.
 INSIGHTS_RETENTION_DAYS = {"standard": 7, "advanced": 465}
 READER_CPU_TARGET_PERCENT = 60
+# RDS Proxy opens at most this share of max_connections; the rest stays for operators and migrations.
+PROXY_MAX_CONNECTIONS_PERCENT = 90
 
 
 def default_max_connections(instance_class: str) -> int:
@@ -274,7 +276,7 @@ class Database(Construct):
             "proxy_target_group",
             db_proxy_name=proxy.name,
             connection_pool_config=DbProxyDefaultTargetGroupConnectionPoolConfig(
-                max_connections_percent=90,
+                max_connections_percent=PROXY_MAX_CONNECTIONS_PERCENT,
                 max_idle_connections_percent=50,
                 connection_borrow_timeout=120,
                 # Prisma sets session variables on connect; without this every session pins.

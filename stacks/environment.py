@@ -451,7 +451,7 @@ class EnvironmentStack(PlatformStack):
                            interval_minutes=observability.canary_interval_minutes, kms_key_arn=keys.logs.arn,
                            log_bucket=content.log_bucket),
         )
-        alarms.canaries(canaries.canary_names)
+        alarms.canaries(canaries.canary_names, observability.canary_interval_minutes)
         # The media distribution serves only cacheable content (R12.3); the app's mixes in the uncached API.
         distribution_ids = {"media": media_cdn.id, "app": app_cdn.id}
         alarms.distributions(distribution_ids, cache_hit_rate_for=("media",))

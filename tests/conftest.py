@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,14 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import modules  # noqa: F401  (registers the provider stub before anything imports the bindings)
-from environments import load_environments
-from environments.config import ENVIRONMENT_NAMES
+from environments import EnvironmentConfig, load_environments
+from environments.config import ENVIRONMENT_NAMES, parse_environment, read_raw
 from tests.stack_json import StackJson
 from tools.checkov_gate import GateResult, gate
 
 STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery")
+# prod's settings with these top-level keys replaced: prod with its primary region outside us-east-1.
+EU_WEST_1_OVERRIDES = Path(__file__).parent / "fixtures" / "prod-eu-west-1.toml"
 
 
 def synthesize(outdir: Path) -> Path:
@@ -52,8 +55,38 @@ def checkov_result(synth_dir: Path) -> GateResult:
 
 
 @pytest.fixture(scope="session")
-def configs():
+def configs() -> dict[str, EnvironmentConfig]:
     return {config.name: config for config in load_environments()}
+
+
+@pytest.fixture(scope="session")
+def eu_west_1_config() -> EnvironmentConfig:
+    return parse_environment("prod", {**read_raw("prod"), **tomllib.loads(EU_WEST_1_OVERRIDES.read_text())})
+
+
+@pytest.fixture(scope="session")
+def eu_west_1_dir(tmp_path_factory: pytest.TempPathFactory, eu_west_1_config: EnvironmentConfig) -> Path:
+    """The state stack and prod, synthesized in eu-west-1: one more synthesis, only when a test asks for it."""
+    from cdktf import App
+
+    from stacks.environment import EnvironmentStack
+    from stacks.state import StateStack
+
+    outdir = tmp_path_factory.mktemp("cdktf.eu-west-1")
+    app = App(outdir=str(outdir))
+    EnvironmentStack(app, eu_west_1_config, StateStack(app, eu_west_1_config).store)
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def eu_west_1(eu_west_1_dir: Path) -> StackJson:
+    return StackJson.read(eu_west_1_dir, "prod")
+
+
+@pytest.fixture(scope="session")
+def eu_west_1_checkov(eu_west_1_dir: Path) -> GateResult:
+    return gate(eu_west_1_dir)
 
 
 _PLAN_LINES = pytest.StashKey[list[str]]()
