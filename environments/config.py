@@ -4,6 +4,10 @@ Each environment is a TOML file beside this module (dev.toml, staging.toml,
 prod.toml). `load_environments()` validates all of them; any invalid value
 raises `ConfigError`, whose message is one line naming the environment, the
 field and the reason, so that `python main.py` can stop before synthesis.
+
+Each TOML section is a `<Section>Settings` model (`DatabaseSettings` is `[database]`);
+`<Name>Config` is a module's construct input. The stacks map one to the other, and
+facts about AWS that both need (instance classes) live in the modules.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Annotated, Literal
 
 import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
+
+from modules.instance_classes import AURORA_INSTANCE_MEMORY_GIB, CACHE_AUTOSCALING_NODE_TYPE
 
 ENVIRONMENTS_DIR = Path(__file__).parent
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
@@ -60,7 +66,7 @@ class ServiceSizing(_Model):
         return self
 
 
-class ComputeConfig(_Model):
+class ComputeSettings(_Model):
     web: ServiceSizing
     websocket: ServiceSizing
     # Tasks above this many per service may run on FARGATE_SPOT (R10.1).
@@ -71,7 +77,7 @@ class ComputeConfig(_Model):
     keep_images: int = Field(ge=5, le=1000)  # per ECR repository: the rollback window
 
 
-class ContentConfig(_Model):
+class ContentSettings(_Model):
     """Content buckets and CDN (R4, R10.2, R10.6)."""
 
     # Intelligent-Tiering's archive tiers: objects nobody has read for this long (AWS: 90-730 and 180-730 days).
@@ -95,7 +101,7 @@ class ContentConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _order(self) -> ContentConfig:
+    def _order(self) -> ContentSettings:
         if self.deep_archive_after_days <= self.archive_after_days:
             raise ValueError("deep_archive_after_days must be later than archive_after_days")
         # Glacier bills 90 days at least: expiring sooner than that after archiving costs more than keeping.
@@ -104,20 +110,7 @@ class ContentConfig(_Model):
         return self
 
 
-# Memory (GiB) of the Aurora PostgreSQL instance classes the stacks may run: Graviton memory-optimized and
-# burstable classes (Aurora "Hardware specifications for DB instance classes",
-# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.Summary.html).
-# The alarms derive Aurora's default max_connections from it; add a class here before using it.
-AURORA_INSTANCE_MEMORY_GIB: dict[str, int] = {
-    **{f"db.{family}.{size}": gib for family in ("r6g", "r7g", "r8g")
-       for size, gib in (("large", 16), ("xlarge", 32), ("2xlarge", 64), ("4xlarge", 128), ("8xlarge", 256),
-                         ("12xlarge", 384), ("16xlarge", 512))},
-    "db.t4g.medium": 4,
-    "db.t4g.large": 8,
-}
-
-
-class DatabaseConfig(_Model):
+class DatabaseSettings(_Model):
     """Aurora PostgreSQL: one writer plus `read_replicas` readers, autoscaled up to `max_read_replicas`."""
 
     instance_class: str
@@ -138,17 +131,13 @@ class DatabaseConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _readers(self) -> DatabaseConfig:
+    def _readers(self) -> DatabaseSettings:
         if self.max_read_replicas < self.read_replicas:
             raise ValueError(f"max_read_replicas ({self.max_read_replicas}) is below read_replicas ({self.read_replicas})")
         return self
 
 
-# ElastiCache Auto Scaling runs only on these families and sizes (checked 2026-11-25, AutoScaling.html).
-CACHE_AUTOSCALING_NODE_TYPE = r"^cache\.(r7g|r6g|r6gd|r5|m7g|m6g|m5|c7gn)\.(large|xlarge|2xlarge)$"
-
-
-class CacheConfig(_Model):
+class CacheSettings(_Model):
     node_type: str
     shards: int = Field(ge=1, le=500)
     replicas_per_shard: int = Field(ge=0, le=5)
@@ -163,13 +152,13 @@ class CacheConfig(_Model):
         return value
 
     @model_validator(mode="after")
-    def _bounds(self) -> CacheConfig:
+    def _bounds(self) -> CacheSettings:
         if self.max_shards < self.shards:
             raise ValueError(f"max_shards ({self.max_shards}) is below shards ({self.shards})")
         return self
 
 
-class ObservabilityConfig(_Model):
+class ObservabilitySettings(_Model):
     """Alerting, tracing, synthetic checks and cost alerts (R7, R10.5, R12.7)."""
 
     # Budget alerts on actual spend at each percentage; forecast spend alerts at the highest.
@@ -188,7 +177,7 @@ class ObservabilityConfig(_Model):
         return value
 
 
-class DeliveryConfig(_Model):
+class DeliverySettings(_Model):
     """The release pipeline (R8): one for the account, defined in prod's file."""
 
     # The application's GitHub repository, owner/name.
@@ -202,7 +191,7 @@ class DeliveryConfig(_Model):
     # account may activate keys (docs/decisions/0023). true or false, nothing else.
     activate_cost_allocation_tags: StrictBool = False
 
-class SecurityConfig(_Model):
+class SecuritySettings(_Model):
     """The network edge and audit settings (R6.1, R6.5) and how long deleted secrets are recoverable."""
 
     # Requests one client IP may make in any 5 minutes before WAF blocks it (WAF's floor is 10).
@@ -224,7 +213,7 @@ NameServers = Annotated[list[Annotated[str, Field(pattern=r"^ns-\d+\.awsdns-\d+\
                         Field(min_length=4, max_length=4)]
 
 
-class DnsConfig(_Model):
+class DnsSettings(_Model):
     """Subzones delegated from this environment's zone: full name -> its four Route 53 name servers.
 
     The name servers come out of the subzone's stack (`name_servers` output) after its first apply
@@ -234,7 +223,7 @@ class DnsConfig(_Model):
     delegations: dict[str, NameServers] = Field(default_factory=dict)
 
 
-class StreamingConfig(_Model):
+class StreamingSettings(_Model):
     """Live streaming (R5, R12.6): how many creators can be live at once, and who may push to ingest."""
 
     # One MediaLive channel per concurrent live creator; the app starts an idle one when a creator goes live.
@@ -270,15 +259,15 @@ class EnvironmentConfig(_Model):
     cost_center: str = Field(min_length=1)
     alert_emails: list[str] = Field(min_length=1)
     monthly_budget_usd: PositiveInt
-    compute: ComputeConfig
-    content: ContentConfig
-    database: DatabaseConfig
-    cache: CacheConfig
-    streaming: StreamingConfig
-    observability: ObservabilityConfig
-    delivery: DeliveryConfig | None = None
-    security: SecurityConfig
-    dns: DnsConfig = Field(default_factory=DnsConfig)
+    compute: ComputeSettings
+    content: ContentSettings
+    database: DatabaseSettings
+    cache: CacheSettings
+    streaming: StreamingSettings
+    observability: ObservabilitySettings
+    delivery: DeliverySettings | None = None
+    security: SecuritySettings
+    dns: DnsSettings = Field(default_factory=DnsSettings)
 
     @field_validator("region", "replica_region")
     @classmethod

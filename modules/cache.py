@@ -33,7 +33,6 @@ from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
-from environments.config import CacheConfig as CacheSizing
 from modules.autoscaling import track
 from modules.log_group import log_group
 from modules.naming import Names
@@ -49,6 +48,14 @@ MEMORY_TARGET_PERCENT = 65
 # SELECT is refused: everything lives in database 0 (docs/decisions/0011).
 APP_ACCESS_STRING = "on ~* &* +@all -@dangerous +info +cluster -select"
 REPLICATION_GROUP_ID_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class CacheSizing:
+    node_type: str  # one that ElastiCache Auto Scaling supports (modules.instance_classes)
+    shards: int  # at creation; autoscaling owns the count after that
+    replicas_per_shard: int
+    max_shards: int
 
 
 @dataclass(frozen=True)

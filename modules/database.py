@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
@@ -44,10 +45,9 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
-from environments.config import AURORA_INSTANCE_MEMORY_GIB
-from environments.config import DatabaseConfig as DatabaseSizing
 from modules.autoscaling import track
 from modules.iam import policy_document, service_trust
+from modules.instance_classes import default_max_connections
 from modules.log_group import log_group
 from modules.naming import Names
 
@@ -75,13 +75,13 @@ READER_CPU_TARGET_PERCENT = 60
 PROXY_MAX_CONNECTIONS_PERCENT = 90
 
 
-def default_max_connections(instance_class: str) -> int:
-    """Aurora PostgreSQL's default, LEAST(DBInstanceClassMemory / 9531392, 5000), from the class's memory.
-
-    An upper bound (DBInstanceClassMemory is a little below the class's memory): alarms take a fraction of it.
-    The environment config admits only the classes in AURORA_INSTANCE_MEMORY_GIB.
-    """
-    return min(AURORA_INSTANCE_MEMORY_GIB[instance_class] * 2**30 // 9531392, 5000)
+@dataclass(frozen=True)
+class DatabaseSizing:
+    instance_class: str  # one of modules.instance_classes.AURORA_INSTANCE_MEMORY_GIB
+    read_replicas: int  # readers kept at all times, each in another zone than the writer
+    max_read_replicas: int  # the most readers autoscaling may run
+    backup_retention_days: int
+    insights_mode: Literal["standard", "advanced"]  # CloudWatch Database Insights
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from modules.alerts import Alerts, AlertsConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
 from modules.audit_trail import AuditTrail, AuditTrailConfig
 from modules.backup import Backup, BackupConfig
-from modules.cache import Cache, CacheConfig
+from modules.cache import Cache, CacheConfig, CacheSizing
 from modules.canaries import Canaries, CanariesConfig
 from modules.cdn import (
     Behavior,
@@ -32,7 +32,7 @@ from modules.container_registry import ContainerRegistry, ContainerRegistryConfi
 from modules.content_storage import ContentStorage, ContentStorageConfig, content_access_statements
 from modules.cost import CostConfig, CostControls
 from modules.dashboards import Dashboards, DashboardsConfig
-from modules.database import Database, DatabaseConfig
+from modules.database import Database, DatabaseConfig, DatabaseSizing
 from modules.dns import SERVICE_HOSTS, AliasTarget, Dns, DnsConfig
 from modules.ecs_cluster import CapacityStrategy, Cluster, EcsClusterConfig
 from modules.ecs_service import EcsServiceConfig, Service
@@ -124,7 +124,7 @@ class EnvironmentStack(PlatformStack):
         database = Database(
             self,
             "database",
-            DatabaseConfig(names=names, region=config.region, sizing=config.database, zones=network.zones,
+            DatabaseConfig(names=names, region=config.region, sizing=DatabaseSizing(**config.database.model_dump()), zones=network.zones,
                            subnet_ids=network.data_subnet_ids, security_group_id=security_groups.database,
                            proxy_security_group_id=security_groups.database_proxy, kms_key_arn=keys.database.arn,
                            secrets_kms_key_arn=keys.secrets.arn, logs_kms_key_arn=keys.logs.arn,
@@ -133,7 +133,7 @@ class EnvironmentStack(PlatformStack):
         cache = Cache(
             self,
             "cache",
-            CacheConfig(names=names, sizing=config.cache, subnet_ids=network.data_subnet_ids,
+            CacheConfig(names=names, sizing=CacheSizing(**config.cache.model_dump()), subnet_ids=network.data_subnet_ids,
                         security_group_id=security_groups.cache, kms_key_arn=keys.cache.arn,
                         secrets_kms_key_arn=keys.secrets.arn, logs_kms_key_arn=keys.logs.arn,
                         secret_recovery_window_days=config.security.secret_recovery_window_days),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cdktf import App
 
-from environments.config import PROJECT, ConfigError, DeliveryConfig, parse_environment
+from environments.config import PROJECT, ConfigError, DeliverySettings, parse_environment
 from modules.remote_state import StateStore
 from stacks.delivery import DeliveryStack
 from stacks.tags import COST_ALLOCATION_TAG_KEYS
@@ -148,7 +148,7 @@ def test_cost_allocation_tags_are_not_activated_unless_switched_on(stacks: dict[
     up to 24 hours for the tag keys to appear on Cost Allocation tag page for activation".
     https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources/ce_cost_allocation_tag
     """
-    assert DeliveryConfig.model_fields["activate_cost_allocation_tags"].default is False
+    assert DeliverySettings.model_fields["activate_cost_allocation_tags"].default is False
     assert configs["prod"].delivery.activate_cost_allocation_tags is False
     for name in STACK_NAMES:
         assert not stacks[name].resources("aws_ce_cost_allocation_tag"), name

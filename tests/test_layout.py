@@ -1,0 +1,35 @@
+"""The shape of the code, held as tests: what a reader of docs/contributing.md is promised.
+
+Read from the source with `ast`, so these need no synth.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sources(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def _imported_modules(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_modules_never_import_the_environments() -> None:
+    """Modules are the reusable layer: the app's TOML schema depends on them, never the other way round."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(name for name in _imported_modules(ast.parse(path.read_text()))
+                                            if name == "environments" or name.startswith(("environments.", "stacks")))
+        for path in _sources("modules")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
