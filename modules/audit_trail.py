@@ -52,7 +52,7 @@ class AuditTrail(Construct):
 
         # CloudTrail checks the key before every delivery; DescribeKey carries no encryption context,
         # so the logs key's context-scoped statement does not cover it.
-        logs_key.allow({
+        logs_key.grant({
             "Sid": "CloudTrailDescribesKey",
             "Effect": "Allow",
             "Principal": {"Service": "cloudtrail.amazonaws.com"},

@@ -74,6 +74,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_source import CloudwatchLo
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules.iam import Statement
 from modules.naming import Names
 from modules.secure_bucket import SecureBucket
 
@@ -186,7 +187,7 @@ class ContentDelivery(Construct):
             provider=us_east_1,
         )
         self.log_destination_arn = destination.arn
-        config.log_bucket.allow(
+        config.log_bucket.grant(
             {
                 "Sid": "CloudFrontStandardLogsV2",
                 "Effect": "Allow",
@@ -340,7 +341,7 @@ class Distribution(Construct):
         for origin in config.origins:
             for _, bucket, _ in self._members(origin):
                 if bucket is not None:
-                    bucket.allow(
+                    bucket.grant(
                         {
                             "Sid": f"CloudFront{config.name.title()}Reads",
                             "Effect": "Allow",
@@ -352,8 +353,9 @@ class Distribution(Construct):
                     )
         self._log(config, delivery)
 
-    def decrypt_statement(self) -> dict:
-        """The key-policy statement that lets this distribution read objects encrypted with a KMS key."""
+    def decrypt_statement(self) -> Statement:
+        """The key-policy statement that lets this distribution read objects encrypted with a KMS key
+        (`key.grant_decrypt(distribution)`)."""
         return {
             "Sid": f"CloudFrontDecrypts{self.node.id.title().replace('_', '')}",
             "Effect": "Allow",

@@ -17,7 +17,7 @@ TLS-only). On top of that:
   app's origins and exposes the ETag multipart uploads need (R4.3).
 - One log bucket per region (SSE-S3: S3 and load-balancer log delivery
   cannot write with KMS) receives server access logs; the load balancer and
-  CloudFront grant themselves write access with `log_bucket.allow(...)`.
+  CloudFront grant themselves write access with `log_bucket.grant(...)`.
 """
 
 from __future__ import annotations

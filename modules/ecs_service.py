@@ -331,7 +331,8 @@ class Service(Construct):
                     "Sid": "ReadOwnSecrets",
                     "Effect": "Allow",
                     "Action": "secretsmanager:GetSecretValue",
-                    "Resource": sorted(set(config.secrets.values())),
+                    # The ARNs are unresolved tokens here: sorting them would order token numbers, not names.
+                    "Resource": list(dict.fromkeys(config.secrets.values())),
                 },
                 {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
                  "Resource": config.secrets_kms_key_arn},

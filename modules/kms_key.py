@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -13,6 +13,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from modules.iam import Statement, policy_document
+
+
+class DecryptGrantee(Protocol):
+    """A user of a key that exists only after it (a CloudFront distribution), and names itself in a statement."""
+
+    def decrypt_statement(self) -> Statement: ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,11 @@ class KmsKey(Construct):
         self.key_id = self.key.key_id
         self.alias_arn = self.alias.arn
 
-    def allow(self, statement: Statement) -> None:
-        """Add a statement for a user that exists only after the key (a role, a distribution)."""
+    def grant(self, statement: Statement) -> None:
+        """Grant a user that exists only after the key (a role, a service for one resource) what `statement` says."""
         self._statements.append(statement)
         self.key.policy = policy_document(self._statements)
+
+    def grant_decrypt(self, grantee: DecryptGrantee) -> None:
+        """Let `grantee` read what this key encrypts (a distribution serving an encrypted bucket)."""
+        self.grant(grantee.decrypt_statement())

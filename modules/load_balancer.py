@@ -245,7 +245,7 @@ class LoadBalancer(Construct):
         account = ELB_LOG_ACCOUNTS.get(config.region)
         principal = {"AWS": f"arn:aws:iam::{account}:root"} if account else {
             "Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-        config.log_bucket.allow(
+        config.log_bucket.grant(
             {
                 "Sid": "LoadBalancerAccessLogs",
                 "Effect": "Allow",

@@ -97,4 +97,4 @@ class LogsInsights(Construct):
         for name, query in QUERIES.items():
             # A "/" files the query in a folder per environment in the console.
             CloudwatchQueryDefinition(self, f"query_{name.replace('-', '_')}", name=f"{config.names.prefix}/{name}",
-                                      log_group_names=sorted(config.log_groups.values()), query_string=query)
+                                      log_group_names=list(config.log_groups.values()), query_string=query)

@@ -412,7 +412,7 @@ class Pipeline(Construct):
                  "Resource": connection_arn},
                 {"Sid": "Builds", "Effect": "Allow",
                  "Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-                 "Resource": sorted(project.arn for project in self._projects.values())},
+                 "Resource": [project.arn for project in self._projects.values()]},
                 {"Sid": "Approvals", "Effect": "Allow", "Action": "sns:Publish", "Resource": config.approval_topic_arn},
             ]),
         )

@@ -216,8 +216,8 @@ class SecureBucket(Construct):
         if replication:
             self._replicate(replication, provider)
 
-    def allow(self, statement: Statement) -> None:
-        """Add a policy statement for a reader that exists only after the bucket (a distribution)."""
+    def grant(self, statement: Statement) -> None:
+        """Grant a principal that exists only after the bucket (a distribution, a log delivery) what `statement` says."""
         self._statements.append(statement)
         self.policy.policy = policy_document(self._statements)
 

@@ -115,14 +115,12 @@ class LiveChannelsConfig:
     recordings_bucket_arn: str
     # Server access logs of the origin bucket go here (same region), as for every content bucket.
     log_bucket: SecureBucket
-    # The app's task role: it may start and stop the pool's channels, nothing more (R5.6).
-    # None until the compute tier's services exist.
-    app_role_name: str | None = None
 
 
 class LiveChannels(Construct):
     """Exposes `origin` (the HLS origin SecureBucket), `playlist_cache_policy_id` (for `live/*.m3u8`),
-    `channel_ids`, `channel_arns`, `channel_names` and `medialive_role_arn`."""
+    `channel_ids`, `channel_arns`, `channel_names` and `medialive_role_arn`; `grant_channel_control(role)`
+    lets the app start and stop the channels."""
 
     def __init__(self, scope: Construct, id: str, config: LiveChannelsConfig) -> None:
         super().__init__(scope, id)
@@ -175,15 +173,15 @@ class LiveChannels(Construct):
         self.channel_ids = [channel.id for channel in channels]
         self.channel_arns = [channel.arn for channel in channels]
         self.channel_names = [channel.name for channel in channels]
-        if config.app_role_name:
-            self._allow_app_control(config)
+        self._names = names
 
-    def _allow_app_control(self, config: LiveChannelsConfig) -> None:
+    def grant_channel_control(self, role_name: str) -> None:
+        """Let the app's task role start and stop the pool's channels, nothing more (R5.6)."""
         IamRolePolicy(
             self,
             "app_channel_control",
-            name=config.names("live-channel-control"),
-            role=config.app_role_name,
+            name=self._names("live-channel-control"),
+            role=role_name,
             policy=policy_document(
                 [
                     {

@@ -203,7 +203,7 @@ class EnvironmentStack(PlatformStack):
             ),
             cdn,
         )
-        keys.replica.allow(media_cdn.decrypt_statement())  # the failover origin is encrypted in the replica region
+        keys.replica.grant_decrypt(media_cdn)  # the failover origin is encrypted in the replica region
         dns.alias("media", AliasTarget(media_cdn.domain_name, media_cdn.hosted_zone_id, ipv6=True))
 
         registry = ContainerRegistry(
@@ -248,7 +248,7 @@ class EnvironmentStack(PlatformStack):
                                   log_bucket=content.log_bucket, hosts=[dns.fqdn("ws")]),
             cdn,
         )
-        keys.content.allow(maintenance.distribution.decrypt_statement())
+        keys.content.grant_decrypt(maintenance.distribution)
         app_cdn = Distribution(
             self,
             "app_cdn",
@@ -286,8 +286,8 @@ class EnvironmentStack(PlatformStack):
         # Each secret's whole value is the variable's value (no JSON keys); the browser's Sentry DSN is the server's.
         data_secrets = {"DATABASE_URL": database.database_url_secret_arn, "REDIS_URL": cache.redis_url_secret_arn}
         web_secrets = {**app_secrets.arns, **data_secrets, "NEXT_PUBLIC_SENTRY_DSN": app_secrets.arns["SENTRY_DSN"]}
-        websocket_secrets = {**data_secrets,
-                             **{name: app_secrets.arns[name] for name in ("JWT_SECRET", "NEXTAUTH_SECRET", "SENTRY_DSN")}}
+        websocket_secrets = {**{name: app_secrets.arns[name] for name in ("NEXTAUTH_SECRET", "JWT_SECRET", "SENTRY_DSN")},
+                             **data_secrets}
         services = {}
         for service, port, health, sizing, environment, secrets, statements in (
             ("web", WEB_PORT, "/api/health", config.compute.web,
@@ -361,9 +361,9 @@ class EnvironmentStack(PlatformStack):
                 recordings_bucket_name=content.recordings_bucket.name,
                 recordings_bucket_arn=content.recordings_bucket.arn,
                 log_bucket=content.log_bucket,
-                app_role_name=services["web"].task_role_name,
             ),
         )
+        live.grant_channel_control(services["web"].task_role_name)
         vod = VodConversion(
             self,
             "vod",
