@@ -5,7 +5,7 @@ at once (a struggling database raises CPU, connections and both latencies),
 the tier's alarms are children of a composite alarm that pages once and says
 which children fired; a child then carries no action of its own. A tier with a
 single alarm pages directly. Metrics that CloudWatch keeps only in us-east-1
-(CloudFront, Route 53 health checks) are alarmed there, through `global_topic_arn`.
+(CloudFront, Route 53 health checks) are alarmed there, through the context's `edge_alerts_topic_arn`.
 
 Thresholds are the objectives of the requirements: p95 target response time
 above 200 ms (R12.1), database read/write latency above 50 ms (R12.4), CDN
@@ -27,13 +27,12 @@ from cdktf_cdktf_provider_aws.cloudfront_monitoring_subscription import (
 )
 from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from modules.cache import MEMORY_TARGET_PERCENT as CACHE_MEMORY_TARGET_PERCENT
+from modules.context import StackContext
 from modules.database import PROXY_MAX_CONNECTIONS_PERCENT, READER_CPU_TARGET_PERCENT
 from modules.ecs_service import CPU_TARGET, MEMORY_TARGET
-from modules.naming import Names
 
 RESPONSE_TIME_P95_SECONDS = 0.2  # R12.1
 DATABASE_LATENCY_SECONDS = 0.05  # R12.4
@@ -77,20 +76,15 @@ class CacheMetrics:
     nodes_per_shard: int
 
 
-@dataclass(frozen=True)
-class AlarmsConfig:
-    names: Names
-    topic_arn: str
-    global_topic_arn: str  # a topic in us-east-1 (the same one when the environment runs there)
-
-
 class Alarms(Construct):
     """Exposes `composite_names` and `composite_arns` {tier: composite alarm}."""
 
-    def __init__(self, scope: Construct, id: str, config: AlarmsConfig, us_east_1: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        self._config = config
-        self._us_east_1 = us_east_1
+        context = StackContext.of(self)
+        self._names = context.names
+        self._topic_arn, self._global_topic_arn = context.alerts_topic_arn, context.edge_alerts_topic_arn
+        self._us_east_1 = context.providers.us_east_1
         self.composite_names: dict[str, str] = {}
         self.composite_arns: dict[str, str] = {}
 
@@ -240,7 +234,7 @@ class Alarms(Construct):
         return CloudwatchMetricAlarm(
             self,
             f"{tier}_{key}".replace("-", "_"),
-            alarm_name=self._config.names(tier.replace("_", "-"), key),
+            alarm_name=self._names(tier.replace("_", "-"), key),
             alarm_description=description,
             namespace=namespace,
             metric_name=metric,
@@ -260,7 +254,7 @@ class Alarms(Construct):
                    global_: bool = False) -> None:
         if not alarms:
             return
-        topic = self._config.global_topic_arn if global_ else self._config.topic_arn
+        topic = self._global_topic_arn if global_ else self._topic_arn
         if len(alarms) == 1:
             alarms[0].alarm_actions = [topic]
             alarms[0].ok_actions = [topic]
@@ -268,7 +262,7 @@ class Alarms(Construct):
         composite = CloudwatchCompositeAlarm(
             self,
             f"{tier}_composite",
-            alarm_name=self._config.names(tier.replace("_", "-")),
+            alarm_name=self._names(tier.replace("_", "-")),
             alarm_description=f"{description}; the triggering child alarms are named in the notification",
             alarm_rule=" OR ".join(f'ALARM("{alarm.alarm_name}")' for alarm in alarms),
             alarm_actions=[topic],

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
-from modules.naming import Names
+from modules.context import StackContext
 
 # Variable -> what it is (the secret's description).
 APP_SECRETS = {
@@ -35,8 +35,6 @@ APP_SECRETS = {
 
 @dataclass(frozen=True)
 class AppSecretsConfig:
-    names: Names
-    kms_key_arn: str
     # 0 deletes at once, so that a re-created environment can reuse the names (docs/decisions, "secret recovery windows").
     recovery_window_days: int
 
@@ -46,13 +44,15 @@ class AppSecrets(Construct):
 
     def __init__(self, scope: Construct, id: str, config: AppSecretsConfig) -> None:
         super().__init__(scope, id)
+        context = StackContext.of(self)
+        names = context.names
         self.arns = {
             variable: SecretsmanagerSecret(
                 self,
                 variable.lower(),
-                name=config.names.path("app", variable),
-                description=f"{config.names.prefix}: {description} ({variable})",
-                kms_key_id=config.kms_key_arn,
+                name=names.path("app", variable),
+                description=f"{names.prefix}: {description} ({variable})",
+                kms_key_id=context.keys.secrets.arn,
                 recovery_window_in_days=config.recovery_window_days,
             ).arn
             for variable, description in APP_SECRETS.items()

@@ -22,18 +22,15 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import policy_document, service_trust
-from modules.kms_key import KmsKey
 from modules.log_group import log_group
-from modules.naming import BUCKET_LIMIT, Names
+from modules.naming import BUCKET_LIMIT
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 
 
 @dataclass(frozen=True)
 class AuditTrailConfig:
-    names: Names
-    account_id: str
-    region: str
     retention_days: int
     access_log_bucket: SecureBucket  # S3 server access logs of the trail's bucket (same region, SSE-S3)
 
@@ -41,12 +38,13 @@ class AuditTrailConfig:
 class AuditTrail(Construct):
     """Exposes `trail_arn`, `bucket_name` and `log_group_name`."""
 
-    def __init__(self, scope: Construct, id: str, config: AuditTrailConfig, logs_key: KmsKey) -> None:
+    def __init__(self, scope: Construct, id: str, config: AuditTrailConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        context = StackContext.of(self)
+        names, account, logs_key = context.names, context.account_id, context.keys.logs
         trail_name = names("audit")
-        trail_arn = f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/{trail_name}"
-        bucket_name = names("audit", config.account_id, limit=BUCKET_LIMIT)
+        trail_arn = f"arn:aws:cloudtrail:{context.region}:{account}:trail/{trail_name}"
+        bucket_name = names("audit", account, limit=BUCKET_LIMIT)
         bucket_arn = f"arn:aws:s3:::{bucket_name}"
         from_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
 
@@ -92,7 +90,7 @@ class AuditTrail(Construct):
                         "Effect": "Allow",
                         "Principal": {"Service": "cloudtrail.amazonaws.com"},
                         "Action": "s3:PutObject",
-                        "Resource": f"{bucket_arn}/AWSLogs/{config.account_id}/*",
+                        "Resource": f"{bucket_arn}/AWSLogs/{account}/*",
                         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn,
                                                        "s3:x-amz-acl": "bucket-owner-full-control"}},
                     },

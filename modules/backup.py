@@ -27,11 +27,11 @@ from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules.context import StackContext
+from modules.database import Database
 from modules.iam import service_trust
-from modules.naming import Names
 
 DAILY_SCHEDULE = "cron(0 5 * * ? *)"  # 05:00 UTC, after RDS's own 03:00-04:00 backup window
 RESTORE_TEST_SCHEDULE = "cron(0 8 ? * TUE *)"  # weekly, in working hours, so a failure is seen
@@ -41,24 +41,22 @@ MANAGED_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRole
 
 @dataclass(frozen=True)
 class BackupConfig:
-    names: Names
     retention_days: int
-    database_arn: str
-    database_subnet_group_name: str
-    database_security_group_id: str
-    kms_key_arn: str  # keys.backups
-    replica_kms_key_arn: str  # keys.replica, in the second region
+    database: Database
+    database_security_group_id: str  # restored copies are reachable as the database is
 
 
 class Backup(Construct):
     """Exposes `vault_arn`, `replica_vault_arn`, `plan_id` and `restore_testing_plan_name`."""
 
-    def __init__(self, scope: Construct, id: str, config: BackupConfig, replica_provider: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: BackupConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
-        vault = BackupVault(self, "vault", name=names("backups"), kms_key_arn=config.kms_key_arn)
-        replica_vault = BackupVault(self, "replica_vault", name=names("backups", "replica"), kms_key_arn=config.replica_kms_key_arn,
-                                    provider=replica_provider)
+        context = StackContext.of(self)
+        names, keys = context.names, context.keys
+        vault = BackupVault(self, "vault", name=names("backups"), kms_key_arn=keys.backups.arn)
+        # Copies in the second region, encrypted there.
+        replica_vault = BackupVault(self, "replica_vault", name=names("backups", "replica"), kms_key_arn=keys.replica.arn,
+                                    provider=context.providers.replica)
         self.vault_arn = vault.arn
         self.replica_vault_arn = replica_vault.arn
 
@@ -91,7 +89,7 @@ class Backup(Construct):
         )
         self.plan_id = plan.id
         BackupSelection(self, "selection", name=names("database"), plan_id=plan.id, iam_role_arn=role.arn,
-                        resources=[config.database_arn])
+                        resources=[config.database.cluster_arn])
 
         # Restore testing names allow letters, digits and underscores only.
         plan_name = names("database").replace("-", "_")
@@ -117,12 +115,12 @@ class Backup(Construct):
             name=plan_name,
             restore_testing_plan_name=testing.name,
             protected_resource_type="Aurora",
-            protected_resource_arns=[config.database_arn],
+            protected_resource_arns=[config.database.cluster_arn],
             iam_role_arn=role.arn,
             validation_window_hours=RESTORE_VALIDATION_HOURS,
             # The restored copy lands where the database lives, reachable by nothing but its proxy group.
             restore_metadata_overrides={
-                "dbSubnetGroupName": config.database_subnet_group_name,
+                "dbSubnetGroupName": config.database.subnet_group_name,
                 "vpcSecurityGroupIds": f'["{config.database_security_group_id}"]',
             },
         )

@@ -34,8 +34,8 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
 from modules.autoscaling import track
+from modules.context import StackContext
 from modules.log_group import log_group
-from modules.naming import Names
 
 ENGINE = "valkey"
 ENGINE_VERSION = "9.1"  # docs/decisions/0011
@@ -60,13 +60,9 @@ class CacheSizing:
 
 @dataclass(frozen=True)
 class CacheConfig:
-    names: Names
     sizing: CacheSizing
     subnet_ids: list[str]
     security_group_id: str
-    kms_key_arn: str  # keys.cache
-    secrets_kms_key_arn: str
-    logs_kms_key_arn: str
     secret_recovery_window_days: int  # docs/decisions/0005
 
 
@@ -79,7 +75,8 @@ class Cache(Construct):
 
     def __init__(self, scope: Construct, id: str, config: CacheConfig) -> None:
         super().__init__(scope, id)
-        names, sizing = config.names, config.sizing
+        context = StackContext.of(self)
+        names, sizing, keys = context.names, config.sizing, context.keys
         self.port = PORT
 
         subnet_group = ElasticacheSubnetGroup(self, "subnet_group", name=names("cache"), subnet_ids=config.subnet_ids,
@@ -100,7 +97,7 @@ class Cache(Construct):
 
         def delivery(log_type: str) -> ElasticacheReplicationGroupLogDeliveryConfiguration:
             group = log_group(self, f"{log_type.replace('-', '_')}_group",
-                              f"{names.path('cache', log_type)}", config.logs_kms_key_arn)
+                              f"{names.path('cache', log_type)}", keys.logs.arn)
             return ElasticacheReplicationGroupLogDeliveryConfiguration(
                 destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=log_type)
 
@@ -123,7 +120,7 @@ class Cache(Construct):
             subnet_group_name=subnet_group.name,
             security_group_ids=[config.security_group_id],
             at_rest_encryption_enabled="true",
-            kms_key_id=config.kms_key_arn,
+            kms_key_id=keys.cache.arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             user_group_ids=[user_group.user_group_id],
@@ -150,7 +147,7 @@ class Cache(Construct):
               scale_in_cooldown=600, scale_out_cooldown=300)
 
         redis_url = SecretsmanagerSecret(
-            self, "redis_url", name=names.path("cache", "url"), kms_key_id=config.secrets_kms_key_arn,
+            self, "redis_url", name=names.path("cache", "url"), kms_key_id=keys.secrets.arn,
             description=f"REDIS_URL: rediss://{self.app_username}:...@<configuration endpoint>:{PORT}",
             recovery_window_in_days=config.secret_recovery_window_days,
         )

@@ -28,9 +28,9 @@ from cdktf_cdktf_provider_aws.synthetics_canary import (
 )
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import policy_document, service_trust
 from modules.lambda_package import lambda_package
-from modules.naming import Names
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 
 CANARY_CODE = Path(__file__).resolve().parent.parent / "canary"
@@ -58,12 +58,8 @@ def public_endpoints(domain: str) -> tuple[PublicEndpoint, ...]:
 
 @dataclass(frozen=True)
 class CanariesConfig:
-    names: Names
-    account_id: str
-    region: str
     domain: str
     interval_minutes: int
-    kms_key_arn: str  # artifacts
     log_bucket: SecureBucket  # S3 access logs of the artifact bucket
 
 
@@ -72,13 +68,15 @@ class Canaries(Construct):
 
     def __init__(self, scope: Construct, id: str, config: CanariesConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        context = StackContext.of(self)
+        names, account = context.names, context.account_id
+        artifacts_key = context.keys.logs.arn
         artifacts = SecureBucket(
             self,
             "artifacts",
             SecureBucketConfig(
-                name=names("canary-artifacts", config.account_id, limit=63),
-                kms_key_arn=config.kms_key_arn,
+                name=names("canary-artifacts", account, limit=63),
+                kms_key_arn=artifacts_key,
                 log_bucket=config.log_bucket,
                 noncurrent_version_days=1,
                 force_destroy=True,  # screenshots and logs of past runs: nothing to keep on destroy
@@ -94,7 +92,7 @@ class Canaries(Construct):
         )
         role = IamRole(self, "role", name=names("canaries"),
                        assume_role_policy=service_trust("lambda.amazonaws.com",
-                                                        conditions={"StringEquals": {"aws:SourceAccount": config.account_id}}))
+                                                        conditions={"StringEquals": {"aws:SourceAccount": account}}))
         IamRolePolicy(
             self,
             "policy",
@@ -104,10 +102,10 @@ class Canaries(Construct):
                 {"Sid": "ArtifactBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": artifacts.arn},
                 {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
                 {"Sid": "ArtifactKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                 "Resource": config.kms_key_arn},
+                 "Resource": artifacts_key},
                 {"Sid": "Logs", "Effect": "Allow",
                  "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                 "Resource": f"arn:aws:logs:{config.region}:{config.account_id}:log-group:/aws/lambda/cwsyn-*"},
+                 "Resource": f"arn:aws:logs:{context.region}:{account}:log-group:/aws/lambda/cwsyn-*"},
                 {"Sid": "Metrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
                  "Condition": {"StringEquals": {"cloudwatch:namespace": "CloudWatchSynthetics"}}},
             ]),
@@ -127,7 +125,7 @@ class Canaries(Construct):
                 artifact_s3_location=f"s3://{artifacts.name}/{endpoint.name}/",
                 artifact_config=SyntheticsCanaryArtifactConfig(
                     s3_encryption=SyntheticsCanaryArtifactConfigS3Encryption(
-                        encryption_mode="SSE_KMS", kms_key_arn=config.kms_key_arn)
+                        encryption_mode="SSE_KMS", kms_key_arn=artifacts_key)
                 ),
                 schedule=SyntheticsCanarySchedule(expression=rate),
                 run_config=SyntheticsCanaryRunConfig(timeout_in_seconds=30,

@@ -71,11 +71,10 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_destination import (
     CloudwatchLogDeliveryDestinationDeliveryDestinationConfiguration,
 )
 from cdktf_cdktf_provider_aws.cloudwatch_log_delivery_source import CloudwatchLogDeliverySource
-from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import Statement
-from modules.naming import Names
 from modules.secure_bucket import SecureBucket
 
 DAY = 86_400
@@ -91,9 +90,6 @@ LOG_DELIVERY_REGION = "us-east-1"
 
 @dataclass(frozen=True)
 class ContentDeliveryConfig:
-    names: Names
-    account_id: str
-    origin_shield_region: str  # the region of the origins
     signing_public_keys: Sequence[str]  # PEM; more than one while a key is being rotated
     log_bucket: SecureBucket
     price_class: str
@@ -104,13 +100,16 @@ class ContentDeliveryConfig:
 class ContentDelivery(Construct):
     """Shared by every distribution. Exposes `static_cache_policy_id`, `media_cache_policy_id`,
     `api_cache_policy_id`, `api_origin_request_policy_id`, `security_headers_policy_id`,
-    `s3_origin_access_control_id`, `key_group_id`, `log_destination_arn` and `config`."""
+    `s3_origin_access_control_id`, `key_group_id`, `log_destination_arn`, `origin_shield_region` and `config`."""
 
-    def __init__(self, scope: Construct, id: str, config: ContentDeliveryConfig, us_east_1: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: ContentDeliveryConfig) -> None:
         super().__init__(scope, id)
         self.config = config
-        self.us_east_1 = us_east_1
-        names = config.names
+        context = StackContext.of(self)
+        self._names = names = context.names
+        account = context.account_id
+        # Origin shield sits in the region of the origins: the stack's.
+        self.origin_shield_region = context.region
 
         self.static_cache_policy_id = self._cache_policy(
             "static", "Hashed static assets: a year, keyed on path and encoding only", min_ttl=DAY,
@@ -184,7 +183,7 @@ class ContentDelivery(Construct):
                     destination_resource_arn=config.log_bucket.arn
                 )
             ],
-            provider=us_east_1,
+            provider=context.providers.us_east_1,
         )
         self.log_destination_arn = destination.arn
         config.log_bucket.grant(
@@ -194,18 +193,18 @@ class ContentDelivery(Construct):
                 "Principal": {"Service": "delivery.logs.amazonaws.com"},
                 "Action": "s3:PutObject",
                 # Vended logs land under AWSLogs/<account>/CloudFront/<distribution id>/.
-                "Resource": f"{config.log_bucket.arn}/AWSLogs/{config.account_id}/*",
+                "Resource": f"{config.log_bucket.arn}/AWSLogs/{account}/*",
                 "Condition": {
-                    "StringEquals": {"aws:SourceAccount": config.account_id, "s3:x-amz-acl": "bucket-owner-full-control"},
+                    "StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"},
                     "ArnLike": {
-                        "aws:SourceArn": f"arn:aws:logs:{LOG_DELIVERY_REGION}:{config.account_id}:delivery-source:*"
+                        "aws:SourceArn": f"arn:aws:logs:{LOG_DELIVERY_REGION}:{account}:delivery-source:*"
                     },
                 },
             }
         )
 
     def _cache_policy(self, name: str, comment: str, min_ttl: int, default_ttl: int, max_ttl: int) -> str:
-        return cache_policy(self, f"{name}_cache", self.config.names(name), comment, min_ttl, default_ttl, max_ttl)
+        return cache_policy(self, f"{name}_cache", self._names(name), comment, min_ttl, default_ttl, max_ttl)
 
 
 def cache_policy(scope: Construct, id: str, name: str, comment: str, min_ttl: int, default_ttl: int, max_ttl: int) -> str:
@@ -281,10 +280,11 @@ class Distribution(Construct):
     def __init__(self, scope: Construct, id: str, config: DistributionConfig, delivery: ContentDelivery) -> None:
         super().__init__(scope, id)
         shared = delivery.config
+        self._context = context = StackContext.of(self)
         self.distribution = CloudfrontDistribution(
             self,
             "distribution",
-            comment=f"{shared.names.prefix} {config.name}: {config.comment}",
+            comment=f"{context.names.prefix} {config.name}: {config.comment}",
             enabled=True,
             is_ipv6_enabled=True,
             http_version="http2and3",
@@ -385,7 +385,7 @@ class Distribution(Construct):
                 domain_name=domain_name,
                 origin_access_control_id=delivery.s3_origin_access_control_id,
                 origin_shield=CloudfrontDistributionOriginOriginShield(
-                    enabled=True, origin_shield_region=delivery.config.origin_shield_region
+                    enabled=True, origin_shield_region=delivery.origin_shield_region
                 ),
             )
         # HTTPS origins serve dynamic responses (the app): nothing is cached, so a shield would only add a hop.
@@ -418,15 +418,16 @@ class Distribution(Construct):
         source = CloudwatchLogDeliverySource(
             self,
             "log_source",
-            name=delivery.config.names("cloudfront", config.name),
+            name=self._context.names("cloudfront", config.name),
             log_type="ACCESS_LOGS",
             resource_arn=self.arn,
-            provider=delivery.us_east_1,
+            # CloudFront reports, and delivers its logs, from us-east-1.
+            provider=self._context.providers.us_east_1,
         )
         CloudwatchLogDelivery(
             self,
             "log_delivery",
             delivery_source_name=source.name,
             delivery_destination_arn=delivery.log_destination_arn,
-            provider=delivery.us_east_1,
+            provider=self._context.providers.us_east_1,
         )

@@ -25,6 +25,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
+from modules.context import StackContext
+
 VALIDATION_RECORD_TTL = 300
 
 
@@ -38,11 +40,12 @@ class CertificatesConfig:
 class Certificates(Construct):
     """Exposes `load_balancer_certificate_arn` (primary region) and `cloudfront_certificate_arn` (us-east-1)."""
 
-    def __init__(self, scope: Construct, id: str, config: CertificatesConfig, us_east_1: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: CertificatesConfig) -> None:
         super().__init__(scope, id)
         self._config = config
         self.load_balancer_certificate_arn = self._certificate("load_balancer", None)
-        self.cloudfront_certificate_arn = self._certificate("cloudfront", us_east_1)
+        # CloudFront takes certificates from us-east-1 only.
+        self.cloudfront_certificate_arn = self._certificate("cloudfront", StackContext.of(self).providers.us_east_1)
 
     def _certificate(self, id: str, provider: AwsProvider | None) -> str:
         config = self._config

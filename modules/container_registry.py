@@ -20,14 +20,12 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
 )
 from constructs import Construct
 
-from modules.naming import Names
+from modules.context import StackContext
 
 
 @dataclass(frozen=True)
 class ContainerRegistryConfig:
-    names: Names
     images: Sequence[str]  # "web", "websocket"
-    kms_key_arn: str
     keep_releases: int  # tagged images kept per repository: the rollback window
     untagged_days: int = 7
 
@@ -44,16 +42,17 @@ class ContainerRegistry(Construct):
 
     def __init__(self, scope: Construct, id: str, config: ContainerRegistryConfig) -> None:
         super().__init__(scope, id)
+        context = StackContext.of(self)
         self.repositories: dict[str, Repository] = {}
         for image in config.images:
             repository = EcrRepository(
                 self,
                 image,
-                name=config.names(image),
+                name=context.names(image),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
                 encryption_configuration=[
-                    EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=config.kms_key_arn)
+                    EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=context.keys.pipeline.arn)
                 ],
             )
             EcrLifecyclePolicy(self, f"{image}_lifecycle", repository=repository.name, policy=_lifecycle(config))

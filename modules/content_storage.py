@@ -43,8 +43,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import Statement, allow_s3_server_access_logs
-from modules.naming import BUCKET_LIMIT, Names
+from modules.naming import BUCKET_LIMIT
 from modules.secure_bucket import Replication, SecureBucket, SecureBucketConfig
 
 # Headers a browser sends with a presigned single-part or multipart upload.
@@ -53,10 +54,6 @@ UPLOAD_HEADERS = ("Content-Type", "Content-MD5", "Content-Disposition", "Cache-C
 
 @dataclass(frozen=True)
 class ContentStorageConfig:
-    names: Names
-    account_id: str
-    content_kms_key_arn: str
-    replica_kms_key_arn: str  # in the replica provider's region
     upload_origins: Sequence[str]  # https://<domain>: the pages that upload directly to S3
     archive_after_days: int  # Intelligent-Tiering Archive Access: not read for this long
     deep_archive_after_days: int  # ... and Deep Archive Access
@@ -70,11 +67,15 @@ class ContentStorageConfig:
 class ContentStorage(Construct):
     """Exposes SecureBuckets `content_bucket`, `static_bucket`, `recordings_bucket`, `vod_bucket`,
     `log_bucket` (this region), and in the replica region `content_replica`, `recordings_replica`
-    and `replica_log_bucket`."""
+    and `replica_log_bucket`; `app_access_statements()` for an app task's role."""
 
-    def __init__(self, scope: Construct, id: str, config: ContentStorageConfig, replica_provider: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: ContentStorageConfig) -> None:
         super().__init__(scope, id)
         self.config = config
+        self._context = context = StackContext.of(self)
+        # Originals are replicated to the second region, encrypted there with its key.
+        replica_provider = context.providers.replica
+        self._content_key, self._replica_key = context.keys.content.arn, context.keys.replica.arn
         self.log_bucket = self._log_bucket("logs", "access-logs", provider=None)
         self.replica_log_bucket = self._log_bucket("replica_logs", "access-logs-replica", provider=replica_provider)
 
@@ -106,7 +107,7 @@ class ContentStorage(Construct):
 
     def _name(self, purpose: str) -> str:
         # Bucket names are global: the account id keeps them ours.
-        return self.config.names(purpose, self.config.account_id, limit=BUCKET_LIMIT)
+        return self._context.names(purpose, self._context.account_id, limit=BUCKET_LIMIT)
 
     def _log_bucket(self, id: str, purpose: str, provider: AwsProvider | None) -> SecureBucket:
         name = self._name(purpose)
@@ -125,7 +126,7 @@ class ContentStorage(Construct):
                         expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=self.config.log_retention_days)],
                     )
                 ],
-                extra_policy_statements=[allow_s3_server_access_logs(name, self.config.account_id)],
+                extra_policy_statements=[allow_s3_server_access_logs(name, self._context.account_id)],
             ),
             provider=provider,
         )
@@ -137,7 +138,7 @@ class ContentStorage(Construct):
             f"{id}_replica",
             SecureBucketConfig(
                 name=self._name(f"{id}-replica"),
-                kms_key_arn=config.replica_kms_key_arn,
+                kms_key_arn=self._replica_key,
                 noncurrent_version_days=config.noncurrent_expire_after_days,
                 extra_lifecycle_rules=[_intelligent_tiering_on_upload()],
                 log_bucket=self.replica_log_bucket,
@@ -157,8 +158,8 @@ class ContentStorage(Construct):
         replication = (
             Replication(
                 destination=replica,
-                destination_kms_key_arn=config.replica_kms_key_arn,
-                role_name=config.names(id, "replication"),
+                destination_kms_key_arn=self._replica_key,
+                role_name=self._context.names(id, "replication"),
             )
             if replica
             else None
@@ -168,7 +169,7 @@ class ContentStorage(Construct):
             id,
             SecureBucketConfig(
                 name=self._name(id),
-                kms_key_arn=config.content_kms_key_arn,
+                kms_key_arn=self._content_key,
                 noncurrent_version_days=config.noncurrent_expire_after_days,
                 extra_lifecycle_rules=lifecycle_rules,
                 log_bucket=self.log_bucket,
@@ -225,7 +226,7 @@ class ContentStorage(Construct):
             self,
             f"{id}_intelligent_tiering",
             bucket=bucket.bucket.id,
-            name=self.config.names("archive-unread", id),
+            name=self._context.names("archive-unread", id),
             status="Enabled",
             tiering=[
                 S3BucketIntelligentTieringConfigurationTiering(
@@ -237,36 +238,36 @@ class ContentStorage(Construct):
             ],
         )
 
-
-def content_access_statements(storage: ContentStorage, content_kms_key_arn: str) -> list[Statement]:
-    """What the web app does with the buckets: presign uploads and downloads of user content, read recordings and VOD."""
-    return [
-        {
-            "Sid": "UserContent",
-            "Effect": "Allow",
-            "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts",
-                       "s3:PutObject", "s3:RestoreObject"],
-            "Resource": f"{storage.content_bucket.arn}/*",
-        },
-        {
-            "Sid": "ReadMedia",
-            "Effect": "Allow",
-            "Action": "s3:GetObject",
-            "Resource": [f"{storage.recordings_bucket.arn}/*", f"{storage.vod_bucket.arn}/*"],
-        },
-        {
-            "Sid": "ListMedia",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": [storage.content_bucket.arn, storage.recordings_bucket.arn, storage.vod_bucket.arn],
-        },
-        {
-            "Sid": "ContentKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": content_kms_key_arn,
-        },
-    ]
+    def app_access_statements(self) -> list[Statement]:
+        """What an app task does with the buckets: presign uploads and downloads of user content, read recordings
+        and VOD."""
+        return [
+            {
+                "Sid": "UserContent",
+                "Effect": "Allow",
+                "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                           "s3:PutObject", "s3:RestoreObject"],
+                "Resource": f"{self.content_bucket.arn}/*",
+            },
+            {
+                "Sid": "ReadMedia",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": [f"{self.recordings_bucket.arn}/*", f"{self.vod_bucket.arn}/*"],
+            },
+            {
+                "Sid": "ListMedia",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": [self.content_bucket.arn, self.recordings_bucket.arn, self.vod_bucket.arn],
+            },
+            {
+                "Sid": "ContentKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": self._content_key,
+            },
+        ]
 
 
 def _intelligent_tiering_on_upload() -> S3BucketLifecycleConfigurationRule:

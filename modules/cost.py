@@ -24,16 +24,15 @@ from cdktf_cdktf_provider_aws.ce_anomaly_subscription import (
 from cdktf_cdktf_provider_aws.ce_cost_allocation_tag import CeCostAllocationTag
 from constructs import Construct
 
+from modules.context import StackContext
+
 
 @dataclass(frozen=True)
 class CostConfig:
-    name: str
-    environment: str
     monthly_budget_usd: int
     # Percent of the budget: actual spend alerts at each, forecast spend at the last.
     alert_thresholds_percent: Sequence[int]
     anomaly_alert_usd: int
-    topic_arn: str
     emails: Sequence[str]
 
 
@@ -42,13 +41,16 @@ class CostControls(Construct):
 
     def __init__(self, scope: Construct, id: str, config: CostConfig) -> None:
         super().__init__(scope, id)
+        context = StackContext.of(self)
+        # Scoped to the environment by its Environment tag; alerts to its topic.
+        name, environment, topic_arn = context.names("cost"), context.names.environment, context.alerts_topic_arn
         notifications = [
             BudgetsBudgetNotification(
                 comparison_operator="GREATER_THAN",
                 notification_type="ACTUAL",
                 threshold=percent,
                 threshold_type="PERCENTAGE",
-                subscriber_sns_topic_arns=[config.topic_arn],
+                subscriber_sns_topic_arns=[topic_arn],
                 subscriber_email_addresses=list(config.emails),
             )
             for percent in config.alert_thresholds_percent
@@ -60,29 +62,29 @@ class CostControls(Construct):
                 notification_type="FORECASTED",
                 threshold=max(config.alert_thresholds_percent),
                 threshold_type="PERCENTAGE",
-                subscriber_sns_topic_arns=[config.topic_arn],
+                subscriber_sns_topic_arns=[topic_arn],
                 subscriber_email_addresses=list(config.emails),
             )
         )
         budget = BudgetsBudget(
             self,
             "budget",
-            name=config.name,
+            name=name,
             budget_type="COST",
             time_unit="MONTHLY",
             limit_amount=str(config.monthly_budget_usd),
             limit_unit="USD",
-            cost_filter=[BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"user:Environment${config.environment}"])],
+            cost_filter=[BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"user:Environment${environment}"])],
             notification=notifications,
         )
         self.budget_name = budget.name
         monitor = CeAnomalyMonitor(
             self,
             "anomaly_monitor",
-            name=config.name,
+            name=name,
             monitor_type="CUSTOM",
             monitor_specification=json.dumps(
-                {"Tags": {"Key": "Environment", "Values": [config.environment], "MatchOptions": ["EQUALS"]}},
+                {"Tags": {"Key": "Environment", "Values": [environment], "MatchOptions": ["EQUALS"]}},
                 sort_keys=True,
             ),
         )
@@ -90,11 +92,11 @@ class CostControls(Construct):
         CeAnomalySubscription(
             self,
             "anomaly_subscription",
-            name=config.name,
+            name=name,
             # SNS subscribers get each anomaly as it is found (IMMEDIATE is the only frequency SNS accepts).
             frequency="IMMEDIATE",
             monitor_arn_list=[monitor.arn],
-            subscriber=[CeAnomalySubscriptionSubscriber(type="SNS", address=config.topic_arn)],
+            subscriber=[CeAnomalySubscriptionSubscriber(type="SNS", address=topic_arn)],
             threshold_expression=CeAnomalySubscriptionThresholdExpression(
                 dimension=CeAnomalySubscriptionThresholdExpressionDimension(
                     key="ANOMALY_TOTAL_IMPACT_ABSOLUTE",

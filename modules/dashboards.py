@@ -25,15 +25,13 @@ from modules.alarms import (
     LoadBalancerMetrics,
     ServiceMetrics,
 )
-from modules.naming import Names
+from modules.context import StackContext
 
 WIDTH, HEIGHT = 12, 6  # two widgets a row on the 24-column grid
 
 
 @dataclass(frozen=True)
 class DashboardsConfig:
-    names: Names
-    region: str
     alarm_arns: Mapping[str, str]  # tier -> composite alarm ARN
     load_balancer: LoadBalancerMetrics
     services: ServiceMetrics
@@ -63,8 +61,9 @@ class Dashboards(Construct):
 
     def __init__(self, scope: Construct, id: str, config: DashboardsConfig) -> None:
         super().__init__(scope, id)
-        self._names = config.names
-        region, lb, arns = config.region, config.load_balancer, config.alarm_arns
+        context = StackContext.of(self)
+        self._names = context.names
+        region, lb, arns = context.region, config.load_balancer, config.alarm_arns
         self.dashboard_names: dict[str, str] = {}
         services = sorted(config.services.services.items())
         self._dashboard("application", [

@@ -46,10 +46,10 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from constructs import Construct
 
 from modules.autoscaling import track
+from modules.context import StackContext
 from modules.iam import policy_document, service_trust
 from modules.instance_classes import default_max_connections
 from modules.log_group import log_group
-from modules.naming import Names
 
 # The engine, its version at creation and parameter family, and RDS Proxy's engine family: what the preflight
 # checks the region offers before the first apply, and what to change if it does not (docs/decisions/0009).
@@ -86,16 +86,11 @@ class DatabaseSizing:
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    names: Names
-    region: str
     sizing: DatabaseSizing
     zones: list[str]
     subnet_ids: list[str]
     security_group_id: str
     proxy_security_group_id: str
-    kms_key_arn: str  # keys.database: storage, snapshots, Performance Insights
-    secrets_kms_key_arn: str  # keys.secrets: the master secret and the app's secrets
-    logs_kms_key_arn: str
     secret_recovery_window_days: int  # docs/decisions/0005
 
 
@@ -106,7 +101,12 @@ class Database(Construct):
 
     def __init__(self, scope: Construct, id: str, config: DatabaseConfig) -> None:
         super().__init__(scope, id)
-        names, sizing = config.names, config.sizing
+        context = StackContext.of(self)
+        names, sizing = context.names, config.sizing
+        # Keys: the database's for storage, snapshots and Performance Insights; the secrets' for the master
+        # secret and the app's secrets.
+        storage_key, secrets_key, logs_key = (context.keys.database.arn, context.keys.secrets.arn,
+                                              context.keys.logs.arn)
         cluster_identifier = names("database")
         self.port = 5432
 
@@ -132,7 +132,7 @@ class Database(Construct):
                        for name, value in sorted(INSTANCE_PARAMETERS.items())],
         )
         # RDS writes to this name; creating it first gives it our key and retention.
-        log_group(self, "log_group", f"/aws/rds/cluster/{cluster_identifier}/postgresql", config.logs_kms_key_arn)
+        log_group(self, "log_group", f"/aws/rds/cluster/{cluster_identifier}/postgresql", logs_key)
 
         self.cluster = RdsCluster(
             self,
@@ -143,13 +143,13 @@ class Database(Construct):
             database_name=DATABASE_NAME,
             master_username=MASTER_USERNAME,
             manage_master_user_password=True,
-            master_user_secret_kms_key_id=config.secrets_kms_key_arn,
+            master_user_secret_kms_key_id=secrets_key,
             iam_database_authentication_enabled=True,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[config.security_group_id],
             db_cluster_parameter_group_name=parameters.name,
             storage_encrypted=True,
-            kms_key_id=config.kms_key_arn,
+            kms_key_id=storage_key,
             backup_retention_period=sizing.backup_retention_days,
             preferred_backup_window="03:00-04:00",
             preferred_maintenance_window="sun:04:30-sun:05:30",
@@ -160,7 +160,7 @@ class Database(Construct):
             enabled_cloudwatch_logs_exports=["postgresql"],
             database_insights_mode=sizing.insights_mode,
             performance_insights_enabled=True,
-            performance_insights_kms_key_id=config.kms_key_arn,
+            performance_insights_kms_key_id=storage_key,
             performance_insights_retention_period=INSIGHTS_RETENTION_DAYS[sizing.insights_mode],
             lifecycle=TerraformResourceLifecycle(
                 prevent_destroy=True,
@@ -199,7 +199,7 @@ class Database(Construct):
                 monitoring_interval=MONITORING_INTERVAL_SECONDS,
                 monitoring_role_arn=monitoring_role.arn,
                 performance_insights_enabled=True,
-                performance_insights_kms_key_id=config.kms_key_arn,
+                performance_insights_kms_key_id=storage_key,
                 performance_insights_retention_period=INSIGHTS_RETENTION_DAYS[sizing.insights_mode],
                 depends_on=[monitoring_attachment],
             )
@@ -221,7 +221,7 @@ class Database(Construct):
         # written by the bootstrap step, never by Terraform.
         def secret(id: str, name: str, description: str) -> SecretsmanagerSecret:
             return SecretsmanagerSecret(self, id, name=names.path("database", name), description=description,
-                                        kms_key_id=config.secrets_kms_key_arn,
+                                        kms_key_id=secrets_key,
                                         recovery_window_in_days=config.secret_recovery_window_days)
 
         app_credentials = secret("app_credentials", "app-credentials",
@@ -244,12 +244,12 @@ class Database(Construct):
                 "Sid": "DecryptThroughSecretsManager",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
-                "Resource": config.secrets_kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{config.region}.amazonaws.com"}},
+                "Resource": secrets_key,
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{context.region}.amazonaws.com"}},
             },
         ]))
         proxy_name = names("database")
-        log_group(self, "proxy_log_group", f"/aws/rds/proxy/{proxy_name}", config.logs_kms_key_arn)
+        log_group(self, "proxy_log_group", f"/aws/rds/proxy/{proxy_name}", logs_key)
         proxy = DbProxy(
             self,
             "proxy",

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from cdktf import TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKeyResource
-from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_hosted_zone_dnssec import Route53HostedZoneDnssec
 from cdktf_cdktf_provider_aws.route53_key_signing_key import Route53KeySigningKey
@@ -35,9 +34,9 @@ from cdktf_cdktf_provider_aws.route53_record import (
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import policy_document
 from modules.log_group import log_group
-from modules.naming import Names
 
 # The names users type (R9.4), each served by its own service once compute, CDN and streaming exist.
 SERVICE_HOSTS = ("www", "app", "api", "ws", "media", "live")
@@ -63,23 +62,23 @@ class AliasTarget:
 
 @dataclass(frozen=True)
 class DnsConfig:
-    names: Names
     domain: str
-    account_id: str
     # Subzone -> its four name servers (an NS record each).
     delegations: Mapping[str, Sequence[str]]
-    query_logs_kms_key_arn: str  # a key in us-east-1
 
 
 class Dns(Construct):
     """Exposes `zone_id`, `domain`, `name_servers`, `fqdn(name)`, `health_check_ids` and the record methods."""
 
-    def __init__(self, scope: Construct, id: str, config: DnsConfig, us_east_1: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: DnsConfig) -> None:
         super().__init__(scope, id)
         self._config = config
-        self._us_east_1 = us_east_1
+        self._context = context = StackContext.of(self)
+        # Route 53 writes query logs, and signs with a key, in us-east-1 only.
+        self._us_east_1 = context.providers.us_east_1
+        self._names = context.names
         self.domain = config.domain
-        zone = Route53Zone(self, "zone", name=config.domain, comment=f"{config.names.prefix}: public zone",
+        zone = Route53Zone(self, "zone", name=config.domain, comment=f"{context.names.prefix}: public zone",
                            lifecycle=TerraformResourceLifecycle(prevent_destroy=True))
         self.zone_id = zone.zone_id
         self.name_servers = zone.name_servers
@@ -114,7 +113,7 @@ class Dns(Construct):
         check = Route53HealthCheck(
             self, f"{label}_health_check", type="HTTPS", fqdn=self.fqdn(name), port=443, resource_path=path,
             enable_sni=True, request_interval=HEALTH_CHECK_INTERVAL, failure_threshold=HEALTH_CHECK_FAILURES,
-            measure_latency=True, tags={"Name": self._config.names(label.replace("_", "-"), "health")},
+            measure_latency=True, tags={"Name": self._names(label.replace("_", "-"), "health")},
         )
         self.health_check_ids[label] = check.id
         return check.id
@@ -154,19 +153,19 @@ class Dns(Construct):
 
     def _query_logging(self, zone: Route53Zone) -> None:
         config = self._config
-        group = log_group(self, "query_log_group", f"/aws/route53/{config.domain}", config.query_logs_kms_key_arn,
+        group = log_group(self, "query_log_group", f"/aws/route53/{config.domain}", self._context.keys.edge_logs.arn,
                           provider=self._us_east_1)
         policy = CloudwatchLogResourcePolicy(
             self,
             "query_log_policy",
-            policy_name=config.names("route53-query-logs"),
+            policy_name=self._names("route53-query-logs"),
             policy_document=policy_document([{
                 "Sid": "Route53QueryLogs",
                 "Effect": "Allow",
                 "Principal": {"Service": "route53.amazonaws.com"},
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": f"{group.arn}:*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": config.account_id},
+                "Condition": {"StringEquals": {"aws:SourceAccount": self._context.account_id},
                               "ArnLike": {"aws:SourceArn": "arn:aws:route53:::hostedzone/*"}},
             }]),
             provider=self._us_east_1,
@@ -175,8 +174,8 @@ class Dns(Construct):
                         depends_on=[policy])
 
     def _dnssec(self, zone: Route53Zone) -> None:
-        config = self._config
-        route53_dnssec = {"StringEquals": {"aws:SourceAccount": config.account_id},
+        config, account = self._config, self._context.account_id
+        route53_dnssec = {"StringEquals": {"aws:SourceAccount": account},
                           "ArnLike": {"aws:SourceArn": "arn:aws:route53:::hostedzone/*"}}
         # Route 53 signs with an asymmetric KMS key in us-east-1 (asymmetric keys cannot rotate; the KSK is
         # rolled by replacing it, see docs/dns-delegation.md). Losing it breaks resolution once a DS record
@@ -184,13 +183,13 @@ class Dns(Construct):
         key = KmsKeyResource(
             self,
             "signing_key",
-            description=f"{config.names.prefix}: DNSSEC key-signing key of {config.domain}",
+            description=f"{self._names.prefix}: DNSSEC key-signing key of {config.domain}",
             customer_master_key_spec="ECC_NIST_P256",
             key_usage="SIGN_VERIFY",
             deletion_window_in_days=30,
             policy=policy_document([
                 {"Sid": "AccountAdministers", "Effect": "Allow",
-                 "Principal": {"AWS": f"arn:aws:iam::{config.account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+                 "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
                 {"Sid": "Route53DnssecSigns", "Effect": "Allow", "Principal": {"Service": "dnssec-route53.amazonaws.com"},
                  "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"], "Resource": "*",
                  "Condition": route53_dnssec},
@@ -203,6 +202,6 @@ class Dns(Construct):
         )
         signing_key = Route53KeySigningKey(self, "key_signing_key", hosted_zone_id=zone.id,
                                            key_management_service_arn=key.arn,
-                                           name=config.names("ksk").replace("-", "_"))
+                                           name=self._names("ksk").replace("-", "_"))
         Route53HostedZoneDnssec(self, "dnssec", hosted_zone_id=signing_key.hosted_zone_id,
                                 signing_status="SIGNING")

@@ -24,8 +24,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import service_trust
-from modules.naming import Names
 
 # AWS-managed policy for ECS blue/green: modify listeners and rules, describe target groups.
 LOAD_BALANCER_INFRASTRUCTURE_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
@@ -43,20 +43,20 @@ class CapacityStrategy:
 
 @dataclass(frozen=True)
 class EcsClusterConfig:
-    names: Names
-    account_id: str
     capacity: CapacityStrategy
 
 
 class Cluster(Construct):
-    """Exposes `name`, `arn`, `infrastructure_role_arn` and `capacity_providers` (what a service waits for)."""
+    """Exposes `name`, `arn`, `infrastructure_role_arn`, `capacity` (its CapacityStrategy) and `capacity_providers`
+    (what a service waits for)."""
 
     def __init__(self, scope: Construct, id: str, config: EcsClusterConfig) -> None:
         super().__init__(scope, id)
+        context = StackContext.of(self)
         cluster = EcsCluster(
             self,
             "cluster",
-            name=config.names("cluster"),
+            name=context.names("cluster"),
             setting=[EcsClusterSetting(name="containerInsights", value="enhanced")],
         )
         self.capacity_providers = EcsClusterCapacityProviders(
@@ -73,14 +73,15 @@ class Cluster(Construct):
         role = IamRole(
             self,
             "infrastructure_role",
-            name=config.names("ecs-infrastructure"),
+            name=context.names("ecs-infrastructure"),
             description="ECS shifts listener rules between blue and green target groups",
             assume_role_policy=service_trust(
-                "ecs.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": config.account_id}}
+                "ecs.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}
             ),
         )
         IamRolePolicyAttachment(self, "infrastructure_policy", role=role.name,
                                 policy_arn=LOAD_BALANCER_INFRASTRUCTURE_POLICY)
+        self.capacity = config.capacity
         self.name = cluster.name
         self.arn = cluster.arn
         self.infrastructure_role_arn = role.arn

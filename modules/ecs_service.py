@@ -44,7 +44,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cdktf import Fn, Op, TerraformResource, TerraformResourceLifecycle, Token
+from cdktf import Fn, Op, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyStepScalingPolicyConfiguration,
@@ -78,7 +78,9 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.autoscaling import track
-from modules.ecs_cluster import CapacityStrategy
+from modules.container_registry import Repository
+from modules.context import StackContext
+from modules.ecs_cluster import Cluster
 from modules.iam import Statement, policy_document, service_trust
 from modules.load_balancer import Route
 from modules.log_group import log_group
@@ -135,32 +137,28 @@ service:
 
 
 @dataclass(frozen=True)
-class EcsServiceConfig:
-    names: Names
-    name: str  # "web", "websocket"
-    account_id: str
-    region: str
-    cluster_name: str
-    # The cluster's capacity-provider association: a service asking for FARGATE_SPOT must wait for it.
-    cluster_capacity: TerraformResource
-    repository_url: str  # the release's image is <repository_url>:<release tag>
-    repository_arn: str
-    port: int
-    health_check_path: str
+class TaskSizing:
     cpu: int
     memory_mib: int
-    min_tasks: int
+    min_tasks: int  # autoscaling moves the count between these
     max_tasks: int
-    capacity: CapacityStrategy
+
+
+@dataclass(frozen=True)
+class EcsServiceConfig:
+    name: str  # "web", "websocket"
+    # Its name, its capacity strategy and the capacity-provider association a FARGATE_SPOT service waits for,
+    # and the role ECS moves listener rules with (blue/green).
+    cluster: Cluster
+    repository: Repository  # the release's image is <url>:<release tag>
+    port: int
+    health_check_path: str
+    sizing: TaskSizing
     subnet_ids: Sequence[str]
     security_group_id: str
     route: Route
     load_balancer_arn_suffix: str
-    infrastructure_role_arn: str  # ECS moves listener rules with it (blue/green)
     bake_time_minutes: int
-    alarm_topic_arn: str  # a deployment rolled back by an alarm pages the operators
-    logs_kms_key_arn: str
-    secrets_kms_key_arn: str
     environment: Mapping[str, str]
     secrets: Mapping[str, str]  # variable -> Secrets Manager ARN (the whole secret is the value)
     task_policy_statements: Sequence[Statement] = field(default_factory=tuple)
@@ -179,16 +177,17 @@ class Service(Construct):
     def __init__(self, scope: Construct, id: str, config: EcsServiceConfig) -> None:
         super().__init__(scope, id)
         self.config = config
-        names = config.names
+        self._context = context = StackContext.of(self)
+        names = context.names
         self.physical_name = names(config.name)
-        logs = log_group(self, "logs", f"/ecs/{names.prefix}/{config.name}", config.logs_kms_key_arn)
+        logs = log_group(self, "logs", f"/ecs/{names.prefix}/{config.name}", context.keys.logs.arn)
         self.log_group_name = logs.name
 
         trust = service_trust(
             "ecs-tasks.amazonaws.com",
             conditions={
-                "StringEquals": {"aws:SourceAccount": config.account_id},
-                "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{config.region}:{config.account_id}:*"},
+                "StringEquals": {"aws:SourceAccount": context.account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{context.region}:{context.account_id}:*"},
             },
         )
         execution_role = IamRole(self, "execution_role", name=names(config.name, "execution"),
@@ -225,8 +224,8 @@ class Service(Construct):
             family=self.physical_name,
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
-            cpu=str(config.cpu),
-            memory=str(config.memory_mib),
+            cpu=str(config.sizing.cpu),
+            memory=str(config.sizing.memory_mib),
             runtime_platform=platform,
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
@@ -258,13 +257,13 @@ class Service(Construct):
             self,
             "service",
             name=self.physical_name,
-            cluster=config.cluster_name,
+            cluster=config.cluster.name,
             task_definition=Token.as_string(
                 Fn.conditional(Op.neq(release.insecure_value, UNRELEASED), task.arn, placeholder.arn)),
-            desired_count=config.min_tasks,
+            desired_count=config.sizing.min_tasks,
             capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(capacity_provider=provider, base=base, weight=weight)
-                for provider, base, weight in config.capacity.providers()
+                for provider, base, weight in config.cluster.capacity.providers()
             ],
             platform_version="LATEST",
             network_configuration=EcsServiceNetworkConfiguration(
@@ -279,7 +278,7 @@ class Service(Construct):
                         alternate_target_group_arn=config.route.green_target_group_arn,
                         production_listener_rule=config.route.production_rule_arn,
                         test_listener_rule=config.route.test_rule_arn,
-                        role_arn=config.infrastructure_role_arn,
+                        role_arn=config.cluster.infrastructure_role_arn,
                     ),
                 )
             ],
@@ -297,7 +296,7 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             wait_for_steady_state=False,
-            depends_on=[config.cluster_capacity],
+            depends_on=[config.cluster.capacity_providers],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count", "load_balancer"]),
         )
         self.service_name = service.name
@@ -316,7 +315,7 @@ class Service(Construct):
                 "Sid": "PullImage",
                 "Effect": "Allow",
                 "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                "Resource": config.repository_arn,
+                "Resource": config.repository.arn,
             },
             {
                 "Sid": "WriteLogs",
@@ -335,14 +334,14 @@ class Service(Construct):
                     "Resource": list(dict.fromkeys(config.secrets.values())),
                 },
                 {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
-                 "Resource": config.secrets_kms_key_arn},
+                 "Resource": self._context.keys.secrets.arn},
             ]
         return statements
 
     def _logging(self, prefix: str) -> dict:
         return {
             "logDriver": "awslogs",
-            "options": {"awslogs-group": self._log_group_name, "awslogs-region": self.config.region,
+            "options": {"awslogs-group": self._log_group_name, "awslogs-region": self._context.region,
                         "awslogs-stream-prefix": prefix},
         }
 
@@ -369,7 +368,7 @@ class Service(Construct):
         environment = {**config.environment, RELEASE_VARIABLE: self._release}
         app = {
             **self._serving(),
-            "image": f"{config.repository_url}:{self._release}",
+            "image": f"{config.repository.url}:{self._release}",
             "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
             "secrets": [{"name": key, "valueFrom": arn} for key, arn in sorted(config.secrets.items())],
             "mountPoints": [{"sourceVolume": _volume(path), "containerPath": path, "readOnly": False}
@@ -431,14 +430,15 @@ class Service(Construct):
             alarm = CloudwatchMetricAlarm(
                 self,
                 id,
-                alarm_name=self.config.names(config.name, id.replace("_", "-")),
+                alarm_name=self._context.names(config.name, id.replace("_", "-")),
                 alarm_description=f"{config.name}: {description} (rolls back a blue/green deployment)",
                 comparison_operator="GreaterThanThreshold",
                 threshold=threshold,
                 evaluation_periods=2,
                 datapoints_to_alarm=2,
                 treat_missing_data="notBreaching",
-                alarm_actions=[config.alarm_topic_arn],
+                # A deployment rolled back by an alarm pages the operators.
+                alarm_actions=[self._context.alerts_topic_arn],
                 metric_query=[
                     metric("blue", metric_name, stat, route.blue_arn_suffix),
                     metric("green", metric_name, stat, route.green_arn_suffix),
@@ -451,24 +451,24 @@ class Service(Construct):
         return alarms
 
     def _autoscaling(self, service: EcsService) -> None:
-        config = self.config
+        config, names = self.config, self._context.names
         target = AppautoscalingTarget(
             self,
             "scaling_target",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
-            resource_id=f"service/{config.cluster_name}/{service.name}",
-            min_capacity=config.min_tasks,
-            max_capacity=config.max_tasks,
+            resource_id=f"service/{config.cluster.name}/{service.name}",
+            min_capacity=config.sizing.min_tasks,
+            max_capacity=config.sizing.max_tasks,
         )
         for id, metric, value in (("cpu", "ECSServiceAverageCPUUtilization", CPU_TARGET),
                                   ("memory", "ECSServiceAverageMemoryUtilization", MEMORY_TARGET)):
-            track(self, f"track_{id}", config.names(config.name, "track", id), target, metric, value,
+            track(self, f"track_{id}", names(config.name, "track", id), target, metric, value,
                   scale_in_cooldown=SCALE_IN_COOLDOWN, scale_out_cooldown=SCALE_OUT_COOLDOWN)
         spike = AppautoscalingPolicy(
             self,
             "spike",
-            name=config.names(config.name, "spike"),
+            name=names(config.name, "spike"),
             policy_type="StepScaling",
             service_namespace=target.service_namespace,
             scalable_dimension=target.scalable_dimension,
@@ -491,11 +491,11 @@ class Service(Construct):
         CloudwatchMetricAlarm(
             self,
             "spike_alarm",
-            alarm_name=config.names(config.name, "cpu-spike"),
+            alarm_name=names(config.name, "cpu-spike"),
             alarm_description=f"{config.name}: one minute of CPU above {SPIKE_CPU_THRESHOLD}% adds tasks in steps",
             namespace="AWS/ECS",
             metric_name="CPUUtilization",
-            dimensions={"ClusterName": config.cluster_name, "ServiceName": service.name},
+            dimensions={"ClusterName": config.cluster.name, "ServiceName": service.name},
             statistic="Average",
             period=SPIKE_PERIOD_SECONDS,
             evaluation_periods=1,

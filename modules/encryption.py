@@ -2,8 +2,9 @@
 
 A key per class keeps blast radius and key policies small: the database key
 is usable by RDS and Backup only, the logs key by CloudWatch Logs, and so on.
-Modules take the key of their class as `keys.<class>.arn` and add statements
-for their own users with `keys.<class>.grant(...)` (`grant_decrypt(distribution)`).
+Modules take the key of their class from the stack context
+(`StackContext.of(self).keys.<class>.arn`) and add statements for their own
+users with `keys.<class>.grant(...)` (`grant_decrypt(distribution)`).
 """
 
 from __future__ import annotations

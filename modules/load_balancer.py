@@ -45,7 +45,8 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGrou
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
-from modules.naming import LOAD_BALANCER_LIMIT, Names
+from modules.context import StackContext
+from modules.naming import LOAD_BALANCER_LIMIT
 from modules.secure_bucket import SecureBucket
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # TLS 1.3 and 1.2 only, forward-secret ciphers
@@ -95,9 +96,6 @@ class Route:
 
 @dataclass(frozen=True)
 class LoadBalancerConfig:
-    names: Names
-    account_id: str
-    region: str
     vpc_id: str
     subnet_ids: Sequence[str]
     security_group_id: str
@@ -113,7 +111,8 @@ class LoadBalancer(Construct):
 
     def __init__(self, scope: Construct, id: str, config: LoadBalancerConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        self._context = context = StackContext.of(self)
+        names = context.names
         self._grant_log_delivery(config)
         lb = Lb(
             self,
@@ -220,7 +219,7 @@ class LoadBalancer(Construct):
         return LbTargetGroup(
             self,
             f"{route.name}_{color}",
-            name=config.names(route.name, color, limit=LOAD_BALANCER_LIMIT),
+            name=self._context.names(route.name, color, limit=LOAD_BALANCER_LIMIT),
             vpc_id=config.vpc_id,
             target_type="ip",
             protocol="HTTP",
@@ -240,9 +239,8 @@ class LoadBalancer(Construct):
             ),
         )
 
-    @staticmethod
-    def _grant_log_delivery(config: LoadBalancerConfig) -> None:
-        account = ELB_LOG_ACCOUNTS.get(config.region)
+    def _grant_log_delivery(self, config: LoadBalancerConfig) -> None:
+        account = ELB_LOG_ACCOUNTS.get(self._context.region)
         principal = {"AWS": f"arn:aws:iam::{account}:root"} if account else {
             "Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
         config.log_bucket.grant(
@@ -251,6 +249,6 @@ class LoadBalancer(Construct):
                 "Effect": "Allow",
                 "Principal": principal,
                 "Action": "s3:PutObject",
-                "Resource": f"{config.log_bucket.arn}/alb/AWSLogs/{config.account_id}/*",
+                "Resource": f"{config.log_bucket.arn}/alb/AWSLogs/{self._context.account_id}/*",
             }
         )

@@ -26,7 +26,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
 from cdktf_cdktf_provider_aws.cloudwatch_query_definition import CloudwatchQueryDefinition
 from constructs import Construct
 
-from modules.naming import Names
+from modules.context import StackContext
 
 # metric name -> the `event` value the app logs for it.
 BUSINESS_EVENTS = {"SignUps": "user.signed_up", "Payments": "payment.succeeded", "StreamStarts": "stream.started"}
@@ -62,7 +62,6 @@ QUERIES = {
 
 @dataclass(frozen=True)
 class LogsInsightsConfig:
-    names: Names
     namespace: str  # where business metrics go, e.g. DirectFanz/prod
     log_groups: Mapping[str, str]  # service -> log group name
 
@@ -72,6 +71,7 @@ class LogsInsights(Construct):
 
     def __init__(self, scope: Construct, id: str, config: LogsInsightsConfig) -> None:
         super().__init__(scope, id)
+        names = StackContext.of(self).names
         self.namespace = config.namespace
         self.business_metrics = (*BUSINESS_EVENTS, "PaymentsUsd")
         for service, group in sorted(config.log_groups.items()):
@@ -80,7 +80,7 @@ class LogsInsights(Construct):
                 CloudwatchLogMetricFilter(
                     self,
                     f"{service}_{key}",
-                    name=config.names(service, key.replace("_", "-")),
+                    name=names(service, key.replace("_", "-")),
                     log_group_name=group,
                     pattern=pattern,
                     metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
@@ -96,5 +96,5 @@ class LogsInsights(Construct):
                                      policy_document=json.dumps({"Fields": list(INDEXED_FIELDS)}))
         for name, query in QUERIES.items():
             # A "/" files the query in a folder per environment in the console.
-            CloudwatchQueryDefinition(self, f"query_{name.replace('-', '_')}", name=f"{config.names.prefix}/{name}",
+            CloudwatchQueryDefinition(self, f"query_{name.replace('-', '_')}", name=f"{names.prefix}/{name}",
                                       log_group_names=list(config.log_groups.values()), query_string=query)

@@ -21,8 +21,9 @@ from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
 from modules.cdn import Behavior, ContentDelivery, Distribution, DistributionConfig, S3Origin
+from modules.context import StackContext
 from modules.dns import AliasTarget
-from modules.naming import BUCKET_LIMIT, Names
+from modules.naming import BUCKET_LIMIT
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 
 PAGE = Path(__file__).parent / "static" / "maintenance.html"
@@ -33,9 +34,6 @@ PATH_PATTERN = "/maintenance/*"  # the behaviour other distributions route to th
 
 @dataclass(frozen=True)
 class MaintenanceSiteConfig:
-    names: Names
-    account_id: str
-    kms_key_arn: str  # the content key
     log_bucket: SecureBucket  # S3 access logs (same region)
     hosts: Sequence[str]  # full names that fail over here
 
@@ -46,12 +44,14 @@ class MaintenanceSite(Construct):
 
     def __init__(self, scope: Construct, id: str, config: MaintenanceSiteConfig, delivery: ContentDelivery) -> None:
         super().__init__(scope, id)
+        context = StackContext.of(self)
+        content_key = context.keys.content
         self.page_path, self.path_pattern = PAGE_PATH, PATH_PATTERN
         self.bucket = SecureBucket(
             self,
             "bucket",
-            SecureBucketConfig(name=config.names("maintenance", config.account_id, limit=BUCKET_LIMIT),
-                               kms_key_arn=config.kms_key_arn, log_bucket=config.log_bucket),
+            SecureBucketConfig(name=context.names("maintenance", context.account_id, limit=BUCKET_LIMIT),
+                               kms_key_arn=content_key.arn, log_bucket=config.log_bucket),
         )
         S3Object(
             self,
@@ -62,7 +62,7 @@ class MaintenanceSite(Construct):
             content_type="text/html; charset=utf-8",
             cache_control="no-cache",
             server_side_encryption="aws:kms",
-            kms_key_id=config.kms_key_arn,
+            kms_key_id=content_key.arn,
         )
         self.distribution = Distribution(
             self,
@@ -80,4 +80,5 @@ class MaintenanceSite(Construct):
             ),
             delivery,
         )
+        content_key.grant_decrypt(self.distribution)
         self.target = AliasTarget(self.distribution.domain_name, self.distribution.hosted_zone_id, ipv6=True)

@@ -30,9 +30,9 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import policy_document, service_trust
 from modules.log_group import log_group
-from modules.naming import Names
 
 # Interface endpoints that let tasks in private subnets reach AWS without the internet.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms", "sts", "monitoring", "xray")
@@ -41,13 +41,9 @@ ZONE_LETTERS = "abc"
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    names: Names
-    account_id: str
-    region: str
     cidr: ipaddress.IPv4Network
     zones: int
     nat_per_zone: bool  # one NAT gateway per zone (prod) or one for all (cheaper, dev)
-    logs_kms_key_arn: str
 
 
 class Network(Construct):
@@ -56,8 +52,9 @@ class Network(Construct):
 
     def __init__(self, scope: Construct, id: str, config: NetworkConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
-        self.zones = [f"{config.region}{letter}" for letter in ZONE_LETTERS[: config.zones]]
+        context = StackContext.of(self)
+        names, region, account = context.names, context.region, context.account_id
+        self.zones = [f"{region}{letter}" for letter in ZONE_LETTERS[: config.zones]]
         self.cidr = str(config.cidr)
         # Carve /20s (4,096 addresses) per tier and zone: 3 tiers x 3 zones fit in a /16 with room to grow.
         blocks = list(config.cidr.subnets(new_prefix=min(config.cidr.prefixlen + 4, 24)))
@@ -121,7 +118,7 @@ class Network(Construct):
         self.data_route_table_id = data_routes.id
 
         # Gateway endpoint: S3 traffic (content, images) stays off NAT, which also saves its per-GB charge.
-        VpcEndpoint(self, "s3_endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{config.region}.s3",
+        VpcEndpoint(self, "s3_endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region}.s3",
                     vpc_endpoint_type="Gateway",
                     route_table_ids=[table.id for table in app_route_tables] + [data_routes.id],
                     tags={"Name": names("s3")})
@@ -135,19 +132,19 @@ class Network(Construct):
         for service in INTERFACE_ENDPOINTS:
             VpcEndpoint(
                 self, f"{service.replace('.', '_')}_endpoint", vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{config.region}.{service}", vpc_endpoint_type="Interface",
+                service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface",
                 private_dns_enabled=True, subnet_ids=self.app_subnet_ids, security_group_ids=[endpoints_group.id],
                 tags={"Name": names(service.replace(".", "-"))},
             )
 
         # Flow logs of every accepted and rejected connection, to an encrypted log group.
         self.flow_log_group = log_group(self, "flow_log_group", f"/directfanz/{names.environment}/vpc-flow-logs",
-                                        config.logs_kms_key_arn)
+                                        context.keys.logs.arn)
         flow_role = IamRole(self, "flow_log_role", name=names("vpc-flow-logs"),
                             # Scoped to this account's flow logs (confused deputy).
                             assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", conditions={
-                                "StringEquals": {"aws:SourceAccount": config.account_id},
-                                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{config.region}:{config.account_id}:vpc-flow-log/*"},
+                                "StringEquals": {"aws:SourceAccount": account},
+                                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account}:vpc-flow-log/*"},
                             }))
         IamRolePolicy(self, "flow_log_policy", role=flow_role.id, policy=policy_document([{
             "Effect": "Allow",

@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.naming import Names
+from modules.context import StackContext
 
 WEB_PORT = 3000
 WEBSOCKET_PORT = 3001
@@ -27,7 +27,6 @@ REDIS_PORT = 6379
 
 @dataclass(frozen=True)
 class SecurityGroupsConfig:
-    names: Names
     vpc_id: str
     endpoints_security_group_id: str
 
@@ -37,7 +36,7 @@ class SecurityGroups(Construct):
 
     def __init__(self, scope: Construct, id: str, config: SecurityGroupsConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        names = StackContext.of(self).names
 
         def group(name: str, description: str) -> str:
             return SecurityGroup(self, name, name=names(name.replace("_", "-")), vpc_id=config.vpc_id,

@@ -70,8 +70,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from constructs import Construct
 
 from modules.cdn import cache_policy
+from modules.context import StackContext
 from modules.iam import policy_document, service_trust
-from modules.naming import Names
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 
 # Where the channels write in the buckets; the VOD rule and the CDN behaviours key on these.
@@ -106,13 +106,10 @@ AUDIO_BITRATE = 128_000
 
 @dataclass(frozen=True)
 class LiveChannelsConfig:
-    names: Names
     pool_size: int
     ingest_cidrs: Sequence[str]
     live_segment_days: int
-    content_kms_key_arn: str
-    recordings_bucket_name: str
-    recordings_bucket_arn: str
+    recordings: SecureBucket  # where each broadcast is archived, for VOD
     # Server access logs of the origin bucket go here (same region), as for every content bucket.
     log_bucket: SecureBucket
 
@@ -124,13 +121,16 @@ class LiveChannels(Construct):
 
     def __init__(self, scope: Construct, id: str, config: LiveChannelsConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        context = StackContext.of(self)
+        self._names = names = context.names
+        # The origin and the recordings bucket are both encrypted with the content key.
+        self._content_key = context.keys.content.arn
         self.origin = SecureBucket(
             self,
             "origin",
             SecureBucketConfig(
                 name=names("live-origin", limit=63),
-                kms_key_arn=config.content_kms_key_arn,
+                kms_key_arn=self._content_key,
                 # Segments are rewritten every few seconds; old versions are noise, not data.
                 noncurrent_version_days=1,
                 extra_lifecycle_rules=(
@@ -173,7 +173,6 @@ class LiveChannels(Construct):
         self.channel_ids = [channel.id for channel in channels]
         self.channel_arns = [channel.arn for channel in channels]
         self.channel_names = [channel.name for channel in channels]
-        self._names = names
 
     def grant_channel_control(self, role_name: str) -> None:
         """Let the app's task role start and stop the pool's channels, nothing more (R5.6)."""
@@ -195,7 +194,7 @@ class LiveChannels(Construct):
         )
 
     def _medialive_policy(self, config: LiveChannelsConfig) -> str:
-        origin, recordings = self.origin.arn, config.recordings_bucket_arn
+        origin, recordings = self.origin.arn, config.recordings.arn
         return policy_document(
             [
                 {
@@ -216,13 +215,13 @@ class LiveChannels(Construct):
                     "Sid": "EncryptWithContentKey",
                     "Effect": "Allow",
                     "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": config.content_kms_key_arn,
+                    "Resource": self._content_key,
                 },
             ]
         )
 
     def _channel(self, config: LiveChannelsConfig, index: int, role_arn: str) -> MedialiveChannel:
-        name = config.names("live", f"{index:02d}")
+        name = self._names("live", f"{index:02d}")
         ingest = MedialiveInput(
             self,
             f"input_{index:02d}",
@@ -263,7 +262,7 @@ class LiveChannels(Construct):
                     # channel's next broadcast never overwrites the last one's recording.
                     settings=[
                         MedialiveChannelDestinationsSettings(
-                            url=f"s3ssl://{config.recordings_bucket_name}/{ARCHIVE_PREFIX}{name}/$dt$/archive"
+                            url=f"s3ssl://{config.recordings.name}/{ARCHIVE_PREFIX}{name}/$dt$/archive"
                         )
                     ],
                 ),

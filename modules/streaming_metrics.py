@@ -27,7 +27,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
-from modules.naming import Names
+from modules.context import StackContext
 
 VIEWER_NAMESPACE = "DirectFanz/Streaming"
 VIEWER_EVENTS = {"ViewerJoins": "viewer_join", "ViewerLeaves": "viewer_leave"}
@@ -58,16 +58,13 @@ CHANNEL_ALARMS = (
 
 @dataclass(frozen=True)
 class StreamingMetricsConfig:
-    names: Names
-    region: str
     channel_ids: Sequence[str]
     channel_names: Sequence[str]
     hls_output_group: str
     distribution_id: str
     vod_dead_letter_queue_name: str
-    alarm_topic_arn: str
-    # The WebSocket service's log group; None until the compute tier's services exist.
-    websocket_log_group_name: str | None = None
+    # Where the app logs viewer joins and leaves (the WebSocket service's log group).
+    viewer_log_group_name: str
 
 
 class StreamingMetrics(Construct):
@@ -76,8 +73,9 @@ class StreamingMetrics(Construct):
     def __init__(self, scope: Construct, id: str, config: StreamingMetricsConfig) -> None:
         super().__init__(scope, id)
         self.config = config
-        if config.websocket_log_group_name:
-            self._count_viewers(config.websocket_log_group_name)
+        self._context = context = StackContext.of(self)
+        names = context.names
+        self._count_viewers(config.viewer_log_group_name)
 
         self.alarm_names: list[str] = []
         for index, (channel_id, channel_name) in enumerate(zip(config.channel_ids, config.channel_names, strict=True), start=1):
@@ -87,21 +85,21 @@ class StreamingMetrics(Construct):
                     dimensions["OutputGroupName"] = config.hls_output_group
                 self._alarm(
                     f"channel_{index:02d}_{alarm.id}",
-                    config.names("live", f"{index:02d}", alarm.id.replace("_", "-")),
+                    names("live", f"{index:02d}", alarm.id.replace("_", "-")),
                     f"{channel_name}: {alarm.description}",
                     namespace="AWS/MediaLive", metric=alarm.metric, statistic=alarm.statistic,
                     comparison=alarm.comparison, threshold=alarm.threshold, dimensions=dimensions,
                 )
         self._alarm(
             "vod_dead_letters",
-            config.names("vod-submit-failed"),
+            names("vod-submit-failed"),
             "a recording could not be submitted for VOD conversion: replay it from the dead-letter queue",
             namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", statistic="Maximum",
             comparison="GreaterThanThreshold", threshold=0,
             dimensions={"QueueName": config.vod_dead_letter_queue_name},
         )
         dashboard = CloudwatchDashboard(
-            self, "dashboard", dashboard_name=config.names("streaming"), dashboard_body=self._dashboard_body()
+            self, "dashboard", dashboard_name=names("streaming"), dashboard_body=self._dashboard_body()
         )
         self.dashboard_name = dashboard.dashboard_name
 
@@ -110,7 +108,7 @@ class StreamingMetrics(Construct):
             CloudwatchLogMetricFilter(
                 self,
                 f"{event}s",
-                name=self.config.names(event.replace("_", "-") + "s"),
+                name=self._context.names(event.replace("_", "-") + "s"),
                 log_group_name=log_group_name,
                 pattern=f'{{ $.event = "{event}" }}',
                 metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
@@ -135,13 +133,13 @@ class StreamingMetrics(Construct):
             comparison_operator=comparison,
             threshold=threshold,
             treat_missing_data="notBreaching",
-            alarm_actions=[self.config.alarm_topic_arn],
-            ok_actions=[self.config.alarm_topic_arn],
+            alarm_actions=[self._context.alerts_topic_arn],
+            ok_actions=[self._context.alerts_topic_arn],
         )
         self.alarm_names.append(name)
 
     def _dashboard_body(self) -> str:
-        config = self.config
+        config, region = self.config, self._context.region
 
         def per_channel(metric: str, stat: str, output_group: bool = False) -> list[list[Any]]:
             rows = []
@@ -166,16 +164,16 @@ class StreamingMetrics(Construct):
             [{"expression": "RUNNING_SUM(joins - leaves)", "id": "watching", "label": "watching (joins - leaves)"}],
         ]
         widgets = [
-            widget("Channels: active outputs", per_channel("ActiveOutputs", "Minimum", output_group=True), config.region, 0, 0),
-            widget("Channels: input loss (s)", per_channel("InputLossSeconds", "Sum"), config.region, 12, 0),
-            widget("Channels: dropped frames", per_channel("DroppedFrames", "Sum"), config.region, 0, 6),
-            widget("Viewers: joins and leaves", viewers, config.region, 12, 6),
+            widget("Channels: active outputs", per_channel("ActiveOutputs", "Minimum", output_group=True), region, 0, 0),
+            widget("Channels: input loss (s)", per_channel("InputLossSeconds", "Sum"), region, 12, 0),
+            widget("Channels: dropped frames", per_channel("DroppedFrames", "Sum"), region, 0, 6),
+            widget("Viewers: joins and leaves", viewers, region, 12, 6),
             widget("Streaming CDN: requests", [["AWS/CloudFront", "Requests", *distribution, {"stat": "Sum"}]],
                    CLOUDFRONT_REGION, 0, 12),
             widget("Streaming CDN: egress (bytes)",
                    [["AWS/CloudFront", "BytesDownloaded", *distribution, {"stat": "Sum"}]], CLOUDFRONT_REGION, 12, 12),
             widget("VOD submissions waiting in the dead-letter queue",
                    [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", config.vod_dead_letter_queue_name,
-                     {"stat": "Maximum"}]], config.region, 0, 18),
+                     {"stat": "Maximum"}]], region, 0, 18),
         ]
         return json.dumps({"widgets": widgets}, sort_keys=True)

@@ -38,10 +38,11 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import policy_document, service_trust
 from modules.lambda_package import lambda_package
 from modules.log_group import log_group
-from modules.naming import Names
+from modules.secure_bucket import SecureBucket
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "vod_submit"
 VOD_PREFIX = "vod/"
@@ -50,16 +51,9 @@ DAY = 86_400
 
 @dataclass(frozen=True)
 class VodConversionConfig:
-    names: Names
-    account_id: str
-    recordings_bucket_name: str
-    recordings_bucket_arn: str
+    recordings: SecureBucket
     archive_prefix: str  # where MediaLive archives in the recordings bucket
-    vod_bucket_name: str
-    vod_bucket_arn: str
-    content_kms_key_arn: str  # both buckets' key
-    messaging_kms_key_arn: str  # the dead-letter queue and the function's environment
-    logs_kms_key_arn: str
+    vod: SecureBucket  # renditions go under VOD_PREFIX
     reserved_concurrency: int
 
 
@@ -69,7 +63,11 @@ class VodConversion(Construct):
 
     def __init__(self, scope: Construct, id: str, config: VodConversionConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        context = StackContext.of(self)
+        names, keys = context.names, context.keys
+        # Both buckets are encrypted with the content key; the dead-letter queue and the function's environment
+        # with the messaging key.
+        content_key, messaging_key = keys.content.arn, keys.messaging.arn
         queue = MediaConvertQueue(
             self,
             "queue",
@@ -84,7 +82,7 @@ class VodConversion(Construct):
             "mediaconvert_role",
             name=names("mediaconvert"),
             assume_role_policy=service_trust(
-                "mediaconvert.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": config.account_id}}
+                "mediaconvert.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": context.account_id}}
             ),
         )
         IamRolePolicy(
@@ -97,19 +95,19 @@ class VodConversion(Construct):
                         "Sid": "ReadRecordings",
                         "Effect": "Allow",
                         "Action": "s3:GetObject",
-                        "Resource": f"{config.recordings_bucket_arn}/{config.archive_prefix}*",
+                        "Resource": f"{config.recordings.arn}/{config.archive_prefix}*",
                     },
                     {
                         "Sid": "WriteVodRenditions",
                         "Effect": "Allow",
                         "Action": "s3:PutObject",
-                        "Resource": f"{config.vod_bucket_arn}/{VOD_PREFIX}*",
+                        "Resource": f"{config.vod.arn}/{VOD_PREFIX}*",
                     },
                     {
                         "Sid": "UseContentKey",
                         "Effect": "Allow",
                         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                        "Resource": config.content_kms_key_arn,
+                        "Resource": content_key,
                     },
                 ]
             ),
@@ -120,14 +118,14 @@ class VodConversion(Construct):
             self,
             "dead_letters",
             name=names("vod-submit-dead-letters"),
-            kms_master_key_id=config.messaging_kms_key_arn,
+            kms_master_key_id=messaging_key,
             message_retention_seconds=14 * DAY,  # the most SQS keeps: two weeks to replay a failed conversion
         )
         self.dead_letter_queue_name = dead_letters.name
         self.dead_letter_queue_arn = dead_letters.arn
 
         function_name = names("vod-submit")
-        logs = log_group(self, "logs", f"/aws/lambda/{function_name}", config.logs_kms_key_arn)
+        logs = log_group(self, "logs", f"/aws/lambda/{function_name}", keys.logs.arn)
         role = IamRole(self, "function_role", name=names("vod-submit"), assume_role_policy=service_trust("lambda.amazonaws.com"))
         IamRolePolicy(
             self,
@@ -148,7 +146,7 @@ class VodConversion(Construct):
                         "Sid": "MessagingKey",
                         "Effect": "Allow",
                         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                        "Resource": config.messaging_kms_key_arn,
+                        "Resource": messaging_key,
                     },
                     {
                         "Sid": "Logs",
@@ -181,14 +179,14 @@ class VodConversion(Construct):
             timeout=30,
             memory_size=256,
             reserved_concurrent_executions=config.reserved_concurrency,
-            kms_key_arn=config.messaging_kms_key_arn,
+            kms_key_arn=messaging_key,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letters.arn),
             environment=LambdaFunctionEnvironment(
                 variables={
                     "QUEUE_ARN": queue.arn,
                     "ROLE_ARN": mediaconvert_role.arn,
-                    "VOD_BUCKET": config.vod_bucket_name,
+                    "VOD_BUCKET": config.vod.name,
                     "ARCHIVE_PREFIX": config.archive_prefix,
                     "VOD_PREFIX": VOD_PREFIX,
                 }
@@ -209,7 +207,7 @@ class VodConversion(Construct):
                     "source": ["aws.s3"],
                     "detail-type": ["Object Created"],
                     "detail": {
-                        "bucket": {"name": [config.recordings_bucket_name]},
+                        "bucket": {"name": [config.recordings.name]},
                         "object": {"key": [{"prefix": config.archive_prefix}]},
                     },
                 },

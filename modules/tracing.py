@@ -19,6 +19,7 @@ from cdktf_cdktf_provider_aws.xray_group import XrayGroup, XrayGroupInsightsConf
 from cdktf_cdktf_provider_aws.xray_sampling_rule import XraySamplingRule
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.iam import Statement
 
 # The collector's awsproxy extension (modules/ecs_service.py) listens here; the app's sampler calls it.
@@ -44,7 +45,6 @@ COLLECTOR_STATEMENT: Statement = {
 
 @dataclass(frozen=True)
 class TracingConfig:
-    prefix: str  # directfanz-prod: X-Ray names are account-wide
     # Share of requests traced beyond each second's reservoir (0..1).
     sample_rate: float
     services: tuple[str, ...] = ("web", "websocket")
@@ -56,6 +56,7 @@ class Tracing(Construct):
     def __init__(self, scope: Construct, id: str, config: TracingConfig) -> None:
         super().__init__(scope, id)
         self.collector_statement = COLLECTOR_STATEMENT
+        prefix = StackContext.of(self).names.prefix  # directfanz-prod: X-Ray names are account-wide
 
         def rule(construct_id: str, name: str, priority: int, fixed_rate: float, reservoir: int, url_path: str,
                  http_method: str = "*") -> None:
@@ -70,20 +71,20 @@ class Tracing(Construct):
                 url_path=url_path,
                 host="*",
                 http_method=http_method,
-                service_name=f"{config.prefix}-*",
+                service_name=f"{prefix}-*",
                 service_type="*",
                 resource_arn="*",
             )
 
         # Load balancer health checks every few seconds would drown real traffic.
-        rule("health_checks", f"{config.prefix}-health", 100, 0.0, 0, "/api/health*")
-        rule("websocket_health", f"{config.prefix}-ws-health", 101, 0.0, 0, "/health*")
-        rule("api", f"{config.prefix}-api", 200, min(1.0, config.sample_rate * 2), 5, "/api/*")
-        rule("default", f"{config.prefix}-default", 1000, config.sample_rate, 1, "*")
+        rule("health_checks", f"{prefix}-health", 100, 0.0, 0, "/api/health*")
+        rule("websocket_health", f"{prefix}-ws-health", 101, 0.0, 0, "/health*")
+        rule("api", f"{prefix}-api", 200, min(1.0, config.sample_rate * 2), 5, "/api/*")
+        rule("default", f"{prefix}-default", 1000, config.sample_rate, 1, "*")
 
         self.group_names: dict[str, str] = {}
         for service in config.services:
-            name = f"{config.prefix}-{service}"
+            name = f"{prefix}-{service}"
             XrayGroup(
                 self,
                 f"group_{service}",
@@ -95,7 +96,7 @@ class Tracing(Construct):
         XrayGroup(
             self,
             "group_errors",
-            group_name=f"{config.prefix}-errors",
+            group_name=f"{prefix}-errors",
             filter_expression="(" + " OR ".join(f'service("{name}")' for name in self.group_names.values())
             + ") AND (fault = true OR error = true)",
             insights_configuration=XrayGroupInsightsConfiguration(insights_enabled=True, notifications_enabled=True),

@@ -43,8 +43,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
+from modules.context import StackContext
 from modules.log_group import log_group
-from modules.naming import Names
 
 # (rule group, blocks?) in evaluation order after the rate limit.
 MANAGED_RULE_GROUPS = (
@@ -66,24 +66,24 @@ BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
 
 @dataclass(frozen=True)
 class WafConfig:
-    names: Names
     rate_limit_per_ip: int  # requests per 5 minutes
-    regional_logs_kms_key_arn: str
-    cloudfront_logs_kms_key_arn: str  # a key in us-east-1
 
 
 class Waf(Construct):
     """Exposes `regional_web_acl_arn` (for the load balancer) and `cloudfront_web_acl_arn` (for distributions)."""
 
-    def __init__(self, scope: Construct, id: str, config: WafConfig, us_east_1: AwsProvider) -> None:
+    def __init__(self, scope: Construct, id: str, config: WafConfig) -> None:
         super().__init__(scope, id)
         self._config = config
-        self.regional_web_acl_arn = self._web_acl("regional", "REGIONAL", config.regional_logs_kms_key_arn, None)
-        self.cloudfront_web_acl_arn = self._web_acl("cloudfront", "CLOUDFRONT", config.cloudfront_logs_kms_key_arn,
-                                                    us_east_1)
+        context = StackContext.of(self)
+        self._names = context.names
+        # CloudFront's web ACL and its logs live in us-east-1.
+        self.regional_web_acl_arn = self._web_acl("regional", "REGIONAL", context.keys.logs.arn, None)
+        self.cloudfront_web_acl_arn = self._web_acl("cloudfront", "CLOUDFRONT", context.keys.edge_logs.arn,
+                                                    context.providers.us_east_1)
 
     def _web_acl(self, id: str, scope: str, logs_kms_key_arn: str, provider: AwsProvider | None) -> str:
-        names = self._config.names
+        names = self._names
         name = names(id)
 
         def visibility(metric: str) -> dict:

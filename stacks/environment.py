@@ -11,7 +11,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
-from modules.alarms import Alarms, AlarmsConfig, CacheMetrics, DatabaseMetrics, LoadBalancerMetrics, ServiceMetrics
+from modules.alarms import Alarms, CacheMetrics, DatabaseMetrics, LoadBalancerMetrics, ServiceMetrics
 from modules.alerts import Alerts, AlertsConfig
 from modules.app_secrets import AppSecrets, AppSecretsConfig
 from modules.audit_trail import AuditTrail, AuditTrailConfig
@@ -29,13 +29,14 @@ from modules.cdn import (
 )
 from modules.certificates import Certificates, CertificatesConfig
 from modules.container_registry import ContainerRegistry, ContainerRegistryConfig
-from modules.content_storage import ContentStorage, ContentStorageConfig, content_access_statements
+from modules.content_storage import ContentStorage, ContentStorageConfig
+from modules.context import StackContext
 from modules.cost import CostConfig, CostControls
 from modules.dashboards import Dashboards, DashboardsConfig
 from modules.database import Database, DatabaseConfig, DatabaseSizing
 from modules.dns import SERVICE_HOSTS, AliasTarget, Dns, DnsConfig
 from modules.ecs_cluster import CapacityStrategy, Cluster, EcsClusterConfig
-from modules.ecs_service import EcsServiceConfig, Service
+from modules.ecs_service import EcsServiceConfig, Service, TaskSizing
 from modules.encryption import EncryptionKeys, EncryptionKeysConfig
 from modules.load_balancer import LoadBalancer, LoadBalancerConfig, RouteConfig
 from modules.logs_insights import LogsInsights, LogsInsightsConfig
@@ -80,80 +81,77 @@ class EnvironmentStack(PlatformStack):
             replica_provider=providers.replica,
             us_east_1_provider=providers.us_east_1,
         )
+        # Every tier's alarms page the alerts topic; CloudFront and Route 53 publish their metrics in us-east-1
+        # only, so their alarms need a topic there.
+        alerts = Alerts(
+            self,
+            "alerts",
+            AlertsConfig(name=names("alerts"), account_id=config.account_id, kms_key_arn=keys.messaging.arn,
+                         emails=tuple(config.alert_emails)),
+        )
+        edge_alerts = alerts if config.region == "us-east-1" else Alerts(
+            self,
+            "edge_alerts",
+            AlertsConfig(name=names("edge-alerts"), account_id=config.account_id, kms_key_arn=keys.edge_messaging.arn,
+                         emails=tuple(config.alert_emails)),
+            provider=providers.us_east_1,
+        )
+        StackContext(names=names, account_id=config.account_id, region=config.region, providers=providers, keys=keys,
+                     alerts_topic_arn=alerts.topic_arn, edge_alerts_topic_arn=edge_alerts.topic_arn).provide(self)
         network = Network(
             self,
             "network",
-            NetworkConfig(names=names, account_id=config.account_id, region=config.region, cidr=config.vpc_cidr,
-                          zones=config.availability_zones, nat_per_zone=config.is_prod, logs_kms_key_arn=keys.logs.arn),
+            NetworkConfig(cidr=config.vpc_cidr, zones=config.availability_zones, nat_per_zone=config.is_prod),
         )
         security_groups = SecurityGroups(
             self,
             "security_groups",
-            SecurityGroupsConfig(names=names, vpc_id=network.vpc_id,
+            SecurityGroupsConfig(vpc_id=network.vpc_id,
                                  endpoints_security_group_id=network.endpoints_security_group_id),
         )
         waf = Waf(
             self,
             "waf",
-            WafConfig(names=names, rate_limit_per_ip=config.security.waf_rate_limit_per_ip,
-                      regional_logs_kms_key_arn=keys.logs.arn, cloudfront_logs_kms_key_arn=keys.edge_logs.arn),
-            us_east_1=providers.us_east_1,
+            WafConfig(rate_limit_per_ip=config.security.waf_rate_limit_per_ip),
         )
         dns = Dns(
             self,
             "dns",
-            DnsConfig(names=names, domain=config.domain, account_id=config.account_id,
-                      delegations=config.dns.delegations, query_logs_kms_key_arn=keys.edge_logs.arn),
-            us_east_1=providers.us_east_1,
+            DnsConfig(domain=config.domain, delegations=config.dns.delegations),
         )
         certificates = Certificates(
             self,
             "certificates",
             CertificatesConfig(domain=config.domain, alternative_names=[dns.fqdn(host) for host in SERVICE_HOSTS],
                                zone_id=dns.zone_id),
-            us_east_1=providers.us_east_1,
         )
         app_secrets = AppSecrets(
             self,
             "app_secrets",
-            AppSecretsConfig(names=names, kms_key_arn=keys.secrets.arn,
-                             recovery_window_days=config.security.secret_recovery_window_days),
+            AppSecretsConfig(recovery_window_days=config.security.secret_recovery_window_days),
         )
 
         # -- data (R2, R3, R11.4) --
         database = Database(
             self,
             "database",
-            DatabaseConfig(names=names, region=config.region, sizing=DatabaseSizing(**config.database.model_dump()), zones=network.zones,
+            DatabaseConfig(sizing=DatabaseSizing(**config.database.model_dump()), zones=network.zones,
                            subnet_ids=network.data_subnet_ids, security_group_id=security_groups.database,
-                           proxy_security_group_id=security_groups.database_proxy, kms_key_arn=keys.database.arn,
-                           secrets_kms_key_arn=keys.secrets.arn, logs_kms_key_arn=keys.logs.arn,
+                           proxy_security_group_id=security_groups.database_proxy,
                            secret_recovery_window_days=config.security.secret_recovery_window_days),
         )
         cache = Cache(
             self,
             "cache",
-            CacheConfig(names=names, sizing=CacheSizing(**config.cache.model_dump()), subnet_ids=network.data_subnet_ids,
-                        security_group_id=security_groups.cache, kms_key_arn=keys.cache.arn,
-                        secrets_kms_key_arn=keys.secrets.arn, logs_kms_key_arn=keys.logs.arn,
+            CacheConfig(sizing=CacheSizing(**config.cache.model_dump()), subnet_ids=network.data_subnet_ids,
+                        security_group_id=security_groups.cache,
                         secret_recovery_window_days=config.security.secret_recovery_window_days),
         )
         Backup(
             self,
             "backup",
-            BackupConfig(names=names, retention_days=config.database.backup_retention_days,
-                         database_arn=database.cluster_arn, database_subnet_group_name=database.subnet_group_name,
-                         database_security_group_id=security_groups.database, kms_key_arn=keys.backups.arn,
-                         replica_kms_key_arn=keys.replica.arn),
-            replica_provider=providers.replica,
-        )
-
-        # The alerts topic comes first: every tier's alarms page it (observability owns it).
-        alerts = Alerts(
-            self,
-            "alerts",
-            AlertsConfig(name=names("alerts"), account_id=config.account_id, kms_key_arn=keys.messaging.arn,
-                         emails=tuple(config.alert_emails)),
+            BackupConfig(retention_days=config.database.backup_retention_days, database=database,
+                         database_security_group_id=security_groups.database),
         )
 
         # -- compute, content and CDN (R1, R4) --
@@ -161,10 +159,6 @@ class EnvironmentStack(PlatformStack):
             self,
             "storage",
             ContentStorageConfig(
-                names=names,
-                account_id=config.account_id,
-                content_kms_key_arn=keys.content.arn,
-                replica_kms_key_arn=keys.replica.arn,
                 upload_origins=[f"https://{config.domain}", f"https://www.{config.domain}"],
                 archive_after_days=config.content.archive_after_days,
                 deep_archive_after_days=config.content.deep_archive_after_days,
@@ -174,22 +168,17 @@ class EnvironmentStack(PlatformStack):
                 log_retention_days=config.content.log_retention_days,
                 prevent_destroy=config.is_prod,
             ),
-            replica_provider=providers.replica,
         )
         cdn = ContentDelivery(
             self,
             "cdn",
             ContentDeliveryConfig(
-                names=names,
-                account_id=config.account_id,
-                origin_shield_region=config.region,
                 signing_public_keys=config.content.signing_public_keys,
                 log_bucket=content.log_bucket,
                 price_class=config.content.cdn_price_class,
                 certificate_arn=certificates.cloudfront_certificate_arn,
                 web_acl_arn=waf.cloudfront_web_acl_arn,
             ),
-            us_east_1=providers.us_east_1,
         )
         media_cdn = Distribution(
             self,
@@ -209,21 +198,17 @@ class EnvironmentStack(PlatformStack):
         registry = ContainerRegistry(
             self,
             "registry",
-            ContainerRegistryConfig(names=names, images=("web", "websocket"), kms_key_arn=keys.pipeline.arn,
-                                    keep_releases=config.compute.keep_images),
+            ContainerRegistryConfig(images=("web", "websocket"), keep_releases=config.compute.keep_images),
         )
         capacity = CapacityStrategy(on_demand_base=config.compute.on_demand_base,
                                     spot_weight=config.compute.spot_weight)
-        cluster = Cluster(self, "ecs", EcsClusterConfig(names=names, account_id=config.account_id, capacity=capacity))
+        cluster = Cluster(self, "ecs", EcsClusterConfig(capacity=capacity))
         app_names = ("", "www", "app", "api")
         app_hosts = [dns.fqdn(name) for name in app_names]
         load_balancer = LoadBalancer(
             self,
             "load_balancer",
             LoadBalancerConfig(
-                names=names,
-                account_id=config.account_id,
-                region=config.region,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
                 security_group_id=security_groups.load_balancer,
@@ -244,11 +229,9 @@ class EnvironmentStack(PlatformStack):
         maintenance = MaintenanceSite(
             self,
             "maintenance",
-            MaintenanceSiteConfig(names=names, account_id=config.account_id, kms_key_arn=keys.content.arn,
-                                  log_bucket=content.log_bucket, hosts=[dns.fqdn("ws")]),
+            MaintenanceSiteConfig(log_bucket=content.log_bucket, hosts=[dns.fqdn("ws")]),
             cdn,
         )
-        keys.content.grant_decrypt(maintenance.distribution)
         app_cdn = Distribution(
             self,
             "app_cdn",
@@ -296,7 +279,7 @@ class EnvironmentStack(PlatformStack):
               "VOD_CONTENT_BUCKET": content.vod_bucket.name,
               "CLOUDFRONT_DOMAIN": dns.fqdn("media"),
               "FROM_EMAIL": f"no-reply@{config.domain}"},
-             web_secrets, [COLLECTOR_STATEMENT, *content_access_statements(content, keys.content.arn)]),
+             web_secrets, [COLLECTOR_STATEMENT, *content.app_access_statements()]),
             ("websocket", WEBSOCKET_PORT, "/health", config.compute.websocket, {}, websocket_secrets,
              [COLLECTOR_STATEMENT]),
         ):
@@ -304,30 +287,17 @@ class EnvironmentStack(PlatformStack):
                 self,
                 service,
                 EcsServiceConfig(
-                    names=names,
                     name=service,
-                    account_id=config.account_id,
-                    region=config.region,
-                    cluster_name=cluster.name,
-                    cluster_capacity=cluster.capacity_providers,
-                    repository_url=registry.repositories[service].url,
-                    repository_arn=registry.repositories[service].arn,
+                    cluster=cluster,
+                    repository=registry.repositories[service],
                     port=port,
                     health_check_path=health,
-                    cpu=sizing.cpu,
-                    memory_mib=sizing.memory_mib,
-                    min_tasks=sizing.min_tasks,
-                    max_tasks=sizing.max_tasks,
-                    capacity=capacity,
+                    sizing=TaskSizing(**sizing.model_dump()),
                     subnet_ids=network.app_subnet_ids,
                     security_group_id=getattr(security_groups, service),
                     route=load_balancer.routes[service],
                     load_balancer_arn_suffix=load_balancer.arn_suffix,
-                    infrastructure_role_arn=cluster.infrastructure_role_arn,
                     bake_time_minutes=config.compute.bake_time_minutes,
-                    alarm_topic_arn=alerts.topic_arn,
-                    logs_kms_key_arn=keys.logs.arn,
-                    secrets_kms_key_arn=keys.secrets.arn,
                     environment={**common_environment, **environment, "PORT": str(port),
                                  "OTEL_SERVICE_NAME": names(service)},
                     secrets=secrets,
@@ -353,13 +323,10 @@ class EnvironmentStack(PlatformStack):
             self,
             "live",
             LiveChannelsConfig(
-                names=names,
                 pool_size=streaming.channel_pool_size,
                 ingest_cidrs=[str(cidr) for cidr in streaming.ingest_cidrs],
                 live_segment_days=streaming.live_segment_days,
-                content_kms_key_arn=keys.content.arn,
-                recordings_bucket_name=content.recordings_bucket.name,
-                recordings_bucket_arn=content.recordings_bucket.arn,
+                recordings=content.recordings_bucket,
                 log_bucket=content.log_bucket,
             ),
         )
@@ -368,16 +335,9 @@ class EnvironmentStack(PlatformStack):
             self,
             "vod",
             VodConversionConfig(
-                names=names,
-                account_id=config.account_id,
-                recordings_bucket_name=content.recordings_bucket.name,
-                recordings_bucket_arn=content.recordings_bucket.arn,
+                recordings=content.recordings_bucket,
                 archive_prefix=ARCHIVE_PREFIX,
-                vod_bucket_name=content.vod_bucket.name,
-                vod_bucket_arn=content.vod_bucket.arn,
-                content_kms_key_arn=keys.content.arn,
-                messaging_kms_key_arn=keys.messaging.arn,
-                logs_kms_key_arn=keys.logs.arn,
+                vod=content.vod_bucket,
                 reserved_concurrency=streaming.vod_submit_concurrency,
             ),
         )
@@ -407,15 +367,12 @@ class EnvironmentStack(PlatformStack):
             self,
             "streaming_metrics",
             StreamingMetricsConfig(
-                names=names,
-                region=config.region,
                 channel_ids=live.channel_ids,
                 channel_names=live.channel_names,
                 hls_output_group=HLS_OUTPUT_GROUP,
                 distribution_id=streaming_cdn.id,
                 vod_dead_letter_queue_name=vod.dead_letter_queue_name,
-                alarm_topic_arn=alerts.topic_arn,
-                websocket_log_group_name=services["websocket"].log_group_name,
+                viewer_log_group_name=services["websocket"].log_group_name,
             ),
         )
 
@@ -424,31 +381,15 @@ class EnvironmentStack(PlatformStack):
         AuditTrail(
             self,
             "audit",
-            AuditTrailConfig(names=names, account_id=config.account_id, region=config.region,
-                             retention_days=config.security.audit_log_retention_days,
+            AuditTrailConfig(retention_days=config.security.audit_log_retention_days,
                              access_log_bucket=content.log_bucket),
-            logs_key=keys.logs,
         )
         observability = config.observability
-        # CloudFront and Route 53 publish their metrics in us-east-1 only; their alarms need a topic there.
-        edge_alerts = alerts if config.region == "us-east-1" else Alerts(
-            self,
-            "edge_alerts",
-            AlertsConfig(name=names("edge-alerts"), account_id=config.account_id, kms_key_arn=keys.edge_messaging.arn,
-                         emails=tuple(config.alert_emails)),
-            provider=providers.us_east_1,
-        )
-        alarms = Alarms(
-            self,
-            "alarms",
-            AlarmsConfig(names=names, topic_arn=alerts.topic_arn, global_topic_arn=edge_alerts.topic_arn),
-            us_east_1=providers.us_east_1,
-        )
+        alarms = Alarms(self, "alarms")
         canaries = Canaries(
             self,
             "canaries",
-            CanariesConfig(names=names, account_id=config.account_id, region=config.region, domain=config.domain,
-                           interval_minutes=observability.canary_interval_minutes, kms_key_arn=keys.logs.arn,
+            CanariesConfig(domain=config.domain, interval_minutes=observability.canary_interval_minutes,
                            log_bucket=content.log_bucket),
         )
         alarms.canaries(canaries.canary_names, observability.canary_interval_minutes)
@@ -476,26 +417,25 @@ class EnvironmentStack(PlatformStack):
         logs = LogsInsights(
             self,
             "logs",
-            LogsInsightsConfig(names=names, namespace=f"DirectFanz/{config.name}",
+            LogsInsightsConfig(namespace=f"DirectFanz/{config.name}",
                                log_groups={name: service.log_group_name for name, service in services.items()}),
         )
         Dashboards(
             self,
             "dashboards",
-            DashboardsConfig(names=names, region=config.region, alarm_arns=alarms.composite_arns,
+            DashboardsConfig(alarm_arns=alarms.composite_arns,
                              load_balancer=load_balancer_metrics, services=service_metrics, database=database_metrics,
                              cache=cache_metrics, distribution_ids=distribution_ids,
                              canary_names=canaries.canary_names, business_namespace=logs.namespace,
                              business_metrics=logs.business_metrics),
         )
-        self.tracing = Tracing(self, "tracing", TracingConfig(prefix=names.prefix, sample_rate=observability.trace_sample_rate))
+        self.tracing = Tracing(self, "tracing", TracingConfig(sample_rate=observability.trace_sample_rate))
         CostControls(
             self,
             "cost",
-            CostConfig(name=names("cost"), environment=config.name, monthly_budget_usd=config.monthly_budget_usd,
+            CostConfig(monthly_budget_usd=config.monthly_budget_usd,
                        alert_thresholds_percent=tuple(observability.budget_alert_thresholds_percent),
-                       anomaly_alert_usd=observability.anomaly_alert_usd, topic_arn=alerts.topic_arn,
-                       emails=tuple(config.alert_emails)),
+                       anomaly_alert_usd=observability.anomaly_alert_usd, emails=tuple(config.alert_emails)),
         )
 
         # -- outputs: what operators and runbooks read with `terraform output -raw <name>` (never a secret value) --
