@@ -1,4 +1,5 @@
-"""The application's auth and third-party secrets in Secrets Manager, one secret per variable.
+"""The application's auth and third-party secrets in Secrets Manager, one secret per variable (which variables:
+the app's catalogue, `APP_SECRETS` in stacks/services.py).
 
 Each secret holds the bare value the app reads from its environment variable (not JSON),
 so an ECS task definition maps `NAME` to the secret's ARN and the app receives the value
@@ -12,6 +13,7 @@ REDIS_URL belong to the data tier, which knows the endpoints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
@@ -19,22 +21,10 @@ from constructs import Construct
 
 from modules.context import StackContext
 
-# Variable -> what it is (the secret's description).
-APP_SECRETS = {
-    "NEXTAUTH_SECRET": "NextAuth.js session signing secret",
-    "JWT_SECRET": "signing secret of the app's JSON Web Tokens",
-    "ENCRYPTION_KEY": "key the app encrypts sensitive fields with",
-    "STRIPE_SECRET_KEY": "Stripe API secret key",
-    "STRIPE_WEBHOOK_SECRET": "Stripe webhook signing secret",
-    "STRIPE_PUBLISHABLE_KEY": "Stripe publishable key",
-    "SENDGRID_API_KEY": "SendGrid API key",
-    "SENTRY_DSN": "Sentry DSN",
-    "OPENAI_API_KEY": "OpenAI API key",
-}
-
 
 @dataclass(frozen=True)
 class AppSecretsConfig:
+    secrets: Mapping[str, str]  # variable -> what it is (the secret's description)
     # 0 deletes at once, so that a re-created environment can reuse the names (docs/decisions, "secret recovery windows").
     recovery_window_days: int
 
@@ -55,5 +45,5 @@ class AppSecrets(Construct):
                 kms_key_id=context.keys.secrets.arn,
                 recovery_window_in_days=config.recovery_window_days,
             ).arn
-            for variable, description in APP_SECRETS.items()
+            for variable, description in config.secrets.items()
         }

@@ -9,6 +9,7 @@ KMS-encrypted bucket and expire after 30 days.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,20 +46,9 @@ class PublicEndpoint:
     url: str
 
 
-def public_endpoints(domain: str) -> tuple[PublicEndpoint, ...]:
-    """The shallow checks users depend on, and the deep ones (database, Redis) the load balancer must not use."""
-    return (
-        PublicEndpoint("web", f"https://www.{domain}/api/health"),
-        PublicEndpoint("api", f"https://api.{domain}/api/health"),
-        PublicEndpoint("websocket", f"https://ws.{domain}/health"),
-        PublicEndpoint("database", f"https://api.{domain}/api/health/db"),
-        PublicEndpoint("redis", f"https://api.{domain}/api/health/redis"),
-    )
-
-
 @dataclass(frozen=True)
 class CanariesConfig:
-    domain: str
+    endpoints: Sequence[PublicEndpoint]  # a canary each
     interval_minutes: int
     log_bucket: SecureBucket  # S3 access logs of the artifact bucket
 
@@ -113,7 +103,7 @@ class Canaries(Construct):
         package = lambda_package(self, "code", CANARY_CODE)
         rate = "rate(1 minute)" if config.interval_minutes == 1 else f"rate({config.interval_minutes} minutes)"
         self.canary_names: dict[str, str] = {}
-        for endpoint in public_endpoints(config.domain):
+        for endpoint in config.endpoints:
             canary = SyntheticsCanary(
                 self,
                 endpoint.name,

@@ -38,8 +38,6 @@ from modules.context import StackContext
 from modules.iam import policy_document
 from modules.log_group import log_group
 
-# The names users type (R9.4), each served by its own service once compute, CDN and streaming exist.
-SERVICE_HOSTS = ("www", "app", "api", "ws", "media", "live")
 # Certificate authorities whose CAA domains Amazon's certificates (ACM) are issued under.
 AMAZON_CAA_DOMAINS = ("amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com")
 DELEGATION_TTL = 172800  # two days, as the registries use for NS records
@@ -47,6 +45,11 @@ CAA_TTL = 3600
 # A public endpoint is unhealthy after 3 failed checks 30 s apart, seen from most checker regions.
 HEALTH_CHECK_INTERVAL = 30
 HEALTH_CHECK_FAILURES = 3
+
+
+def fqdn(name: str, domain: str) -> str:
+    """A name in `domain`: '' is the apex, 'www' is www.<domain>."""
+    return f"{name}.{domain}" if name else domain
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class Dns(Construct):
 
     def fqdn(self, name: str) -> str:
         """'' is the apex; 'www' is www.<domain>."""
-        return f"{name}.{self.domain}" if name else self.domain
+        return fqdn(name, self.domain)
 
     def alias(self, name: str, target: AliasTarget) -> None:
         """Alias record(s) for `name` to a load balancer or distribution."""

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from cdktf import Fn, Op, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
@@ -94,7 +94,7 @@ RELEASE_VARIABLE = "SENTRY_RELEASE"
 PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/node:24-alpine"
 PLACEHOLDER_CPU, PLACEHOLDER_MEMORY_MIB = 256, 512
 OTEL_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.45.0"
-OTLP_GRPC_PORT = 4317
+OTLP_HTTP_ENDPOINT = "http://127.0.0.1:4318"  # the collector's OTLP/HTTP receiver (OTEL_CONFIG): where the app exports
 # Container health check: a hung app is marked unhealthy after START + INTERVAL x RETRIES at worst.
 CONTAINER_HEALTH = {"interval": 5, "timeout": 3, "retries": 2, "startPeriod": 15}
 HEALTH_CHECK_GRACE_SECONDS = 30  # the app's start time; load balancer checks are ignored that long after start
@@ -172,7 +172,7 @@ def release_parameter_name(names: Names, service: str) -> str:
 
 class Service(Construct):
     """Exposes `service_name`, `task_role_arn`, `task_role_name`, `execution_role_arn`, `log_group_name`,
-    `task_definition_family` and `deployment_alarm_names`; `add_environment(...)` for later tiers' settings."""
+    `task_definition_family` and `deployment_alarm_names`."""
 
     def __init__(self, scope: Construct, id: str, config: EcsServiceConfig) -> None:
         super().__init__(scope, id)
@@ -249,7 +249,6 @@ class Service(Construct):
             container_definitions=json.dumps([self._placeholder_container()], sort_keys=True),
             skip_destroy=True,
         )
-        self._task = task
         self.task_definition_family = task.family
 
         self.deployment_alarm_names = self._deployment_alarms()
@@ -301,11 +300,6 @@ class Service(Construct):
         )
         self.service_name = service.name
         self._autoscaling(service)
-
-    def add_environment(self, values: Mapping[str, str]) -> None:
-        """Plain settings from a tier built after this service (a channel id, a domain); never a secret."""
-        self.config = replace(self.config, environment={**self.config.environment, **values})
-        self._task.container_definitions = json.dumps(self._containers(), sort_keys=True)
 
     def _execution_statements(self, log_group_arn: str) -> list[Statement]:
         config = self.config

@@ -64,8 +64,6 @@ BUILDSPECS = Path(__file__).resolve().parent.parent / "pipeline" / "buildspecs"
 # The Amazon Linux 2023 standard image: Node 24 LTS (its default), Docker, the AWS CLI and jq; buildspecs pin Node.
 BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:6.0"
 DEPLOYMENT_TIMEOUT_MINUTES = 50  # a deployment with prod's 15-minute bake time, within the 60-minute build timeout
-# image -> the Dockerfile in the application repository that builds it.
-IMAGES = {"web": "Dockerfile", "websocket": "Dockerfile.websocket"}
 # suite -> the application's npm script (its package.json), and the pipeline action that runs it.
 TEST_SUITES = {"unit": "test:unit", "integration": "test:integration", "e2e": "test:e2e"}
 TEST_ACTIONS = {"unit": "UnitTests", "integration": "IntegrationTests", "e2e": "EndToEndTests"}
@@ -92,6 +90,7 @@ class PipelineConfig:
     account_id: str
     region: str
     repository: str  # owner/name on GitHub
+    images: Mapping[str, str]  # image -> the Dockerfile in that repository that builds it
     release_branch: str
     kms_key_arn: str  # artifacts, build logs, the Sentry token
     approval_topic_arn: str
@@ -142,14 +141,14 @@ class Pipeline(Construct):
             self._project(suite, "unit.yml" if suite == "unit" else "browser-tests.yml",
                           privileged=suite != "unit", variables={"TEST_SCRIPT": script})
         registry = f"{config.account_id}.dkr.ecr.{config.region}.amazonaws.com"
-        repositories = [(t, image) for t in targets for image in IMAGES]
+        repositories = [(t, image) for t in targets for image in config.images]
         self._project(
             "images",
             "images.yml",
             privileged=True,  # docker build needs the Docker daemon
             variables={
                 "REGISTRY": registry,
-                "IMAGES": ";".join(f"{image}={dockerfile}" for image, dockerfile in IMAGES.items()),
+                "IMAGES": ";".join(f"{image}={dockerfile}" for image, dockerfile in config.images.items()),
                 "PUSH_TARGETS": ";".join(f"{image},{t.repository_urls[image]}" for t, image in repositories),
                 "SENTRY_AUTH_TOKEN_SECRET": self.sentry_token.arn,
                 "SENTRY_ORG": config.sentry_org,
@@ -177,7 +176,7 @@ class Pipeline(Construct):
                     "CLUSTER": target.cluster_name,
                     "DEPLOY_TARGETS": ";".join(
                         f"{target.services[image]},{target.containers[image]},{target.repository_urls[image]},"
-                        f"{target.release_parameters[image]}" for image in IMAGES
+                        f"{target.release_parameters[image]}" for image in config.images
                     ),
                     "RELEASE_VARIABLE": target.release_variable,
                     "TIMEOUT_MINUTES": str(DEPLOYMENT_TIMEOUT_MINUTES),

@@ -10,6 +10,7 @@ error tracking), AWS through the VPC endpoints.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -19,20 +20,29 @@ from constructs import Construct
 
 from modules.context import StackContext
 
-WEB_PORT = 3000
-WEBSOCKET_PORT = 3001
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+
+
+@dataclass(frozen=True)
+class AppService:
+    """One application service behind the load balancer: a group of its own for its tasks."""
+
+    name: str
+    port: int  # the load balancer reaches its tasks here
+    description: str  # what its tasks are, e.g. "Next.js web tasks"
 
 
 @dataclass(frozen=True)
 class SecurityGroupsConfig:
     vpc_id: str
     endpoints_security_group_id: str
+    services: Sequence[AppService]
 
 
 class SecurityGroups(Construct):
-    """Exposes the group ids: `load_balancer`, `web`, `websocket`, `database_proxy`, `database`, `cache`."""
+    """Exposes the group ids: `load_balancer`, `services` {service: its tasks' group}, `database_proxy`, `database`
+    and `cache`."""
 
     def __init__(self, scope: Construct, id: str, config: SecurityGroupsConfig) -> None:
         super().__init__(scope, id)
@@ -43,8 +53,8 @@ class SecurityGroups(Construct):
                                  description=description, tags={"Name": names(name.replace("_", "-"))}).id
 
         self.load_balancer = group("load_balancer", "Application load balancer: HTTPS (and HTTP to redirect) from the internet")
-        self.web = group("web", "Next.js web tasks: from the load balancer only")
-        self.websocket = group("websocket", "WebSocket tasks: from the load balancer only")
+        self.services = {service.name: group(service.name, f"{service.description}: from the load balancer only")
+                         for service in config.services}
         self.database_proxy = group("database_proxy", "RDS Proxy: PostgreSQL from application tasks only")
         self.database = group("database", "RDS PostgreSQL: from its proxy only")
         self.cache = group("cache", "ElastiCache: Redis protocol from application tasks only")
@@ -64,8 +74,8 @@ class SecurityGroups(Construct):
         ingress("load_balancer_https", self.load_balancer, 443, "HTTPS from the internet", cidr="0.0.0.0/0")
         ingress("load_balancer_http", self.load_balancer, 80, "HTTP from the internet, redirected to HTTPS",
                 cidr="0.0.0.0/0")
-        for service, port in (("web", WEB_PORT), ("websocket", WEBSOCKET_PORT)):
-            service_group = getattr(self, service)
+        for app in config.services:
+            service, port, service_group = app.name, app.port, self.services[app.name]
             egress(f"load_balancer_to_{service}", self.load_balancer, port, f"To {service} tasks",
                    destination=service_group)
             ingress(f"{service}_from_load_balancer", service_group, port, "From the load balancer",

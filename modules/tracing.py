@@ -13,6 +13,7 @@ remote sampler fetches the rules and its quotas through the collector's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.xray_group import XrayGroup, XrayGroupInsightsConfiguration
@@ -44,10 +45,20 @@ COLLECTOR_STATEMENT: Statement = {
 
 
 @dataclass(frozen=True)
+class HealthChecks:
+    """A service's health-check requests, which are never traced."""
+
+    rule_id: str  # the sampling rule's construct id
+    rule_name: str  # its name after the prefix
+    path: str  # X-Ray's URL pattern, e.g. /api/health*
+
+
+@dataclass(frozen=True)
 class TracingConfig:
     # Share of requests traced beyond each second's reservoir (0..1).
     sample_rate: float
-    services: tuple[str, ...] = ("web", "websocket")
+    services: Sequence[str]  # an X-Ray group each
+    health_checks: Sequence[HealthChecks]
 
 
 class Tracing(Construct):
@@ -77,8 +88,8 @@ class Tracing(Construct):
             )
 
         # Load balancer health checks every few seconds would drown real traffic.
-        rule("health_checks", f"{prefix}-health", 100, 0.0, 0, "/api/health*")
-        rule("websocket_health", f"{prefix}-ws-health", 101, 0.0, 0, "/health*")
+        for priority, checks in enumerate(config.health_checks, start=100):
+            rule(checks.rule_id, f"{prefix}-{checks.rule_name}", priority, 0.0, 0, checks.path)
         rule("api", f"{prefix}-api", 200, min(1.0, config.sample_rate * 2), 5, "/api/*")
         rule("default", f"{prefix}-default", 1000, config.sample_rate, 1, "*")
 

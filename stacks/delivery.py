@@ -18,15 +18,15 @@ from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
 from modules.alerts import Alerts, AlertsConfig
-from modules.canaries import public_endpoints
 from modules.cost import CostAllocationTags
 from modules.ecs_service import RELEASE_VARIABLE, release_parameter_name
 from modules.kms_key import KmsKey, KmsKeyConfig
 from modules.naming import Names
-from modules.pipeline import IMAGES, DeployTarget, Pipeline, PipelineConfig
+from modules.pipeline import DeployTarget, Pipeline, PipelineConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.remote_state import StateStore, use_remote_state
 from stacks.base import PlatformStack
+from stacks.services import IMAGES, public_endpoints
 from stacks.tags import COST_ALLOCATION_TAG_KEYS, cost_tags
 
 
@@ -88,6 +88,7 @@ class DeliveryStack(PlatformStack):
                 account_id=prod.account_id,
                 region=prod.region,
                 repository=prod.delivery.repository,
+                images=IMAGES,
                 release_branch=prod.delivery.release_branch,
                 kms_key_arn=key.arn,
                 approval_topic_arn=approvals.topic_arn,

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from modules.app_secrets import APP_SECRETS
-from modules.dns import SERVICE_HOSTS
 from modules.waf import MANAGED_RULE_GROUPS
+from stacks.services import APP_SECRETS, PUBLIC_HOSTS
 from tests.stack_json import StackJson, ref
 
 WORLD = {"0.0.0.0/0", "::/0"}
@@ -372,7 +371,7 @@ def test_certificates_for_every_host_are_dns_validated_in_the_zone(env: StackJso
     assert "provider" not in certificates["certificates_load_balancer"]
     for logical_id, certificate in certificates.items():
         assert certificate["domain_name"] == domain
-        assert certificate["subject_alternative_names"] == sorted(f"{host}.{domain}" for host in SERVICE_HOSTS)
+        assert certificate["subject_alternative_names"] == sorted(f"{host}.{domain}" for host in PUBLIC_HOSTS)
         assert certificate["validation_method"] == "DNS"
         assert certificate["lifecycle"]["create_before_destroy"] is True
         assert certificate["options"]["certificate_transparency_logging_preference"] == "ENABLED"

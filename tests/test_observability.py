@@ -95,7 +95,8 @@ def _notified_topics(stack: StackJson, alarm_id: str) -> set[str]:
 
 @pytest.mark.requirement("R12.7", "R7.1")
 def test_a_canary_checks_every_public_endpoint(env: StackJson, configs) -> None:
-    from modules.canaries import RUNTIME_VERSION, public_endpoints
+    from modules.canaries import RUNTIME_VERSION
+    from stacks.services import public_endpoints
 
     config = configs[env.name]
     canaries = env.resources("aws_synthetics_canary")

@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from modules.canaries import public_endpoints
 from modules.ecs_service import PLACEHOLDER_IMAGE, RELEASE_VARIABLE
-from modules.pipeline import BUILD_IMAGE, BUILDSPECS, IMAGES, TEST_SUITES
+from modules.pipeline import BUILD_IMAGE, BUILDSPECS, TEST_SUITES
+from stacks.services import IMAGES, public_endpoints
 from tests.conftest import STACK_NAMES
 from tests.stack_json import StackJson, ref
 
