@@ -312,8 +312,8 @@ class EnvironmentConfig(_Model):
         if self.replica_region == self.region:
             raise ValueError("replica_region: must differ from region")
         if self.name in ("staging", "prod"):
-            for service in ("web", "websocket"):
-                if getattr(self.compute, service).min_tasks < 2:
+            for service, sizing in self.compute:  # every [compute.<service>] section
+                if isinstance(sizing, ServiceSizing) and sizing.min_tasks < 2:
                     raise ValueError(f"compute.{service}.min_tasks: {self.name} needs at least 2 tasks for high availability (R1.4)")
         if self.name == "prod":
             if self.availability_zones < 3:

@@ -9,7 +9,7 @@ Every request is logged to a KMS-encrypted log group whose name starts with
 
 Bodies over 8 KB (docs/decisions/0019-waf-large-bodies.md): the common rule set's
 SizeRestrictions_BODY only counts, which leaves its label on the request; the next rule
-blocks that label unless the path is one of LARGE_BODY_PATHS. Body rules inspect only the
+blocks that label unless the path is one of `large_body_paths`. Body rules inspect only the
 first 8 KB at the load balancer (fixed) and 16 KB at CloudFront (the default,
 `association_config` could raise it for a fee), so a larger body is let through only where
 its sender is authenticated by other means.
@@ -20,6 +20,7 @@ The CLOUDFRONT-scope ACL and its log group must live in us-east-1.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -56,9 +57,6 @@ MANAGED_RULE_GROUPS = (
 )
 # Session cookies and bearer tokens never reach the logs.
 REDACTED_HEADERS = ("authorization", "cookie")
-# Requests whose body may exceed 8 KB, by exact path. Stripe's signed event payloads (an invoice
-# with its line items) outgrow 8 KB; the app checks their signature over the whole body.
-LARGE_BODY_PATHS = ("/api/payments/webhooks",)
 CORE_RULE_SET = "AWSManagedRulesCommonRuleSet"
 BODY_SIZE_RULE = "SizeRestrictions_BODY"
 BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
@@ -67,6 +65,8 @@ BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
 @dataclass(frozen=True)
 class WafConfig:
     rate_limit_per_ip: int  # requests per 5 minutes
+    # Requests whose body may exceed 8 KB, by exact path: only where the sender is authenticated by other means.
+    large_body_paths: Sequence[str]
 
 
 class Waf(Construct):
@@ -125,7 +125,7 @@ class Waf(Construct):
                         name="oversize-body-outside-large-body-paths",
                         priority=len(rules),
                         action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                        statement=_oversize_body_outside_large_body_paths(),
+                        statement=_oversize_body_outside(self._config.large_body_paths),
                         visibility_config=Wafv2WebAclRuleVisibilityConfig(**visibility(f"{name}-oversize-body")),
                     )
                 )
@@ -157,12 +157,12 @@ class Waf(Construct):
         return acl.arn
 
 
-def _oversize_body_outside_large_body_paths() -> dict:
-    """Labelled over 8 KB by the common rule set, and the path is none of LARGE_BODY_PATHS.
+def _oversize_body_outside(large_body_paths: Sequence[str]) -> dict:
+    """Labelled over 8 KB by the common rule set, and the path is none of `large_body_paths`.
 
     One regex matches every path without an OR level below the NOT (the provider nests statements three deep).
     """
-    exact_paths = "^(" + "|".join(re.escape(path) for path in LARGE_BODY_PATHS) + ")$"
+    exact_paths = "^(" + "|".join(re.escape(path) for path in large_body_paths) + ")$"
     return {"and_statement": {"statement": [
         {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
         {"not_statement": {"statement": [{"regex_match_statement": {

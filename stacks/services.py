@@ -29,6 +29,9 @@ LIVE_HOST = "live"  # live HLS and VOD
 # Every name but the apex: the certificates' alternative names.
 PUBLIC_HOSTS = (*(host for host in APP_HOSTS if host), WEBSOCKET_HOST, MEDIA_HOST, LIVE_HOST)
 UPLOAD_HOSTS = ("", "www")  # the pages that upload to S3 directly (CORS)
+# Requests whose body may exceed WAF's 8 KB (docs/decisions/0019): Stripe's signed event payloads (an invoice with
+# its line items) outgrow it; the app checks their signature over the whole body.
+LARGE_BODY_PATHS = ("/api/payments/webhooks",)
 STATIC_ASSETS_PATH = "/_next/static/*"  # Next.js's hashed assets, served from the static bucket
 
 # Variable -> what it is (the secret's description); the values are put by an operator (docs/secrets.md).

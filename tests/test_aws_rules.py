@@ -183,7 +183,7 @@ def test_bodies_over_8_kb_pass_only_on_the_paths_that_need_them(env: StackJson, 
     for later rules. https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
     Body inspection stops at 8 KB behind a load balancer (fixed) and 16 KB at CloudFront (default).
     https://docs.aws.amazon.com/waf/latest/developerguide/waf-oversize-request-components.html
-    Decision 0019: only the paths in LARGE_BODY_PATHS (the Stripe webhook) may carry more, on both ACLs.
+    Decision 0019: only LARGE_BODY_PATHS (stacks/services.py: the Stripe webhook) may carry more, on both ACLs.
     """
     acls = env.resources("aws_wafv2_web_acl").values()
     assert {acl["scope"] for acl in acls} == {"REGIONAL", "CLOUDFRONT"}

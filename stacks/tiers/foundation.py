@@ -20,7 +20,7 @@ from modules.network import Network, NetworkConfig
 from modules.providers import Providers, ProvidersConfig
 from modules.security_groups import AppService, SecurityGroups, SecurityGroupsConfig
 from modules.waf import Waf, WafConfig
-from stacks.services import APP_SECRETS, PUBLIC_HOSTS, SERVICES
+from stacks.services import APP_SECRETS, LARGE_BODY_PATHS, PUBLIC_HOSTS, SERVICES
 from stacks.tags import cost_tags
 
 
@@ -45,7 +45,8 @@ def build_foundation(stack: TerraformStack, config: EnvironmentConfig) -> Founda
         SecurityGroupsConfig(vpc_id=network.vpc_id, endpoints_security_group_id=network.endpoints_security_group_id,
                              services=[AppService(spec.name, spec.port, spec.description) for spec in SERVICES]),
     )
-    waf = Waf(stack, "waf", WafConfig(rate_limit_per_ip=config.security.waf_rate_limit_per_ip))
+    waf = Waf(stack, "waf", WafConfig(rate_limit_per_ip=config.security.waf_rate_limit_per_ip,
+                                      large_body_paths=LARGE_BODY_PATHS))
     dns = Dns(stack, "dns", DnsConfig(domain=config.domain, delegations=config.dns.delegations))
     certificates = Certificates(
         stack,
