@@ -33,3 +33,18 @@ def test_modules_never_import_the_environments() -> None:
         for path in _sources("modules")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+MAX_WIRING_LINES = 80
+
+
+def test_no_function_in_stacks_is_longer_than_80_lines() -> None:
+    """The stacks wire modules in short steps (a tier, a helper of one): none reads as one long list again."""
+    lengths = {
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name}": (node.end_lineno or node.lineno) - node.lineno + 1
+        for path in _sources("stacks")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    assert lengths, "no function found in stacks/"
+    assert {name: lines for name, lines in lengths.items() if lines > MAX_WIRING_LINES} == {}
