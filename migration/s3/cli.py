@@ -27,7 +27,7 @@ def register(commands: Subcommands) -> None:
             command.add_argument(f"--{side}-profile", help="AWS profile (default: the environment's credentials)")
             command.add_argument(f"--{side}-region")
         command.add_argument("--all-versions", action="store_true", help="every version and delete marker, not just the latest")
-        command.add_argument("--workers", type=int, default=8)
+        command.add_argument("--workers", type=int, default=16)
         command.add_argument("--workdir", type=Path, default=Path("migration-runs"))
         command.set_defaults(handler=handler)
         if name == "copy":
@@ -47,7 +47,7 @@ def _buckets(args: argparse.Namespace) -> tuple[Bucket, Bucket]:
 
 
 def _copy(args: argparse.Namespace) -> int:
-    from migration.s3.copy import copy_bucket
+    from migration.s3.copy import plan_copy, run_copy
     from migration.s3.manifest import Manifest
 
     source, target = _buckets(args)
@@ -56,19 +56,22 @@ def _copy(args: argparse.Namespace) -> int:
     manifest = Manifest(directory / "manifest.jsonl")
     events.emit("s3-copy-start", source=source.name, target=target.name, versions=args.all_versions)
     started = time.monotonic()
-    total = len(source.listing(args.all_versions))
-    with progress_bar(f"{args.name}: objects", total=total, unit="objects") as advance:
-        advance(len(manifest.entries()))
+    plan = plan_copy(source, target, manifest, args.all_versions)
+    for entry in plan.found:
+        events.emit("object-found", **entry)
+    with progress_bar(f"{args.name}: objects", total=len(plan.listing), unit="objects") as advance:
+        advance(len(plan.listing) - len(plan.pending))
 
         def copied(entry: dict) -> None:
             events.emit("object-copied", **entry)
             advance(1)
 
-        new = copy_bucket(source, target, manifest, versions=args.all_versions, workers=args.workers,
-                          part_size=args.part_size_mb * 1024 * 1024, on_copied=copied)
+        new = run_copy(plan, source, target, manifest, workers=args.workers, part_size=args.part_size_mb * 1024 * 1024,
+                       on_copied=copied)
     seconds = time.monotonic() - started
-    events.emit("s3-copy-done", objects=len(new), bytes=sum(e["size"] for e in new), seconds=round(seconds, 3))
-    console.print(f"{len(new)} copied now, {len(manifest.entries())} in the manifest, {seconds:.1f} s")
+    events.emit("s3-copy-done", objects=len(new), found=len(plan.found), bytes=sum(e["size"] for e in new), seconds=round(seconds, 3))
+    console.print(f"{len(new)} copied now, {len(plan.found)} found written by an interrupted attempt, "
+                  f"{len(plan.listing)} listed, {seconds:.1f} s")
     return 0
 
 
