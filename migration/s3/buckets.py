@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache
 from typing import Any
 from xml.etree import ElementTree
 
@@ -12,6 +12,7 @@ import botocore.config
 import botocore.exceptions
 
 from migration.errors import MigrationError
+from migration.s3.direct import DirectRequests
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,13 @@ class Bucket:
     profile: str | None = None
     region: str | None = None
 
-    @cached_property
+    @property
     def client(self) -> Any:  # botocore's S3 client (its type is generated at run time)
-        session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
-        config = botocore.config.Config(max_pool_connections=64, retries={"max_attempts": 8, "mode": "adaptive"})
-        client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
-        client.meta.events.register("before-parse.s3.ListObjectVersions", _listing_order)
-        return client
+        return _client(self.endpoint_url, self.profile, self.region)
+
+    @property
+    def direct(self) -> DirectRequests:
+        return _direct(self.endpoint_url, self.profile, self.region, self.name)
 
     def reachable_with(self, other: Bucket) -> bool:
         """One client can read `other` and write here: S3 can copy server-side, no bytes through this machine."""
@@ -80,6 +81,25 @@ class Bucket:
         # Replayed oldest first per key so the target's history has the same order. LastModified has one-second
         # resolution; within a second, S3's own listing order (newest first) decides.
         return [version for _, version in sorted(found, key=lambda f: f[0])]
+
+
+@cache
+def _client(endpoint_url: str | None, profile: str | None, region: str | None) -> Any:
+    """One client (and one connection pool) per endpoint, profile and region, shared by the worker threads.
+
+    Timestamps are kept as S3's text (ISO 8601 in listings, which sorts in time order): parsing each into a
+    datetime costs more than the request that listed it, and nothing here computes with them."""
+    session = boto3.session.Session(profile_name=profile, region_name=region)
+    session._session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
+    config = botocore.config.Config(max_pool_connections=64, retries={"max_attempts": 8, "mode": "adaptive"})
+    client = session.client("s3", endpoint_url=endpoint_url, config=config)
+    client.meta.events.register("before-parse.s3.ListObjectVersions", _listing_order)
+    return client
+
+
+@cache
+def _direct(endpoint_url: str | None, profile: str | None, region: str | None, bucket: str) -> DirectRequests:
+    return DirectRequests(_client(endpoint_url, profile, region), bucket)
 
 
 LISTING_ORDER = "ListingOrder"  # added to each ListObjectVersions page: (key, version id) in the response's order

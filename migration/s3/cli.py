@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from dataclasses import asdict
@@ -15,6 +16,8 @@ from migration.events import EventLog, console, progress_bar
 
 if TYPE_CHECKING:
     from migration.s3.buckets import Bucket
+
+PROGRESS_EVERY = 1000  # objects per progress line in the event log (the manifest has a line per object)
 
 
 def register(commands: Subcommands) -> None:
@@ -57,13 +60,14 @@ def _copy(args: argparse.Namespace) -> int:
     events.emit("s3-copy-start", source=source.name, target=target.name, versions=args.all_versions)
     started = time.monotonic()
     plan = plan_copy(source, target, manifest, args.all_versions)
-    for entry in plan.found:
-        events.emit("object-found", **entry)
+    events.emit("s3-copy-planned", listed=len(plan.listing), pending=len(plan.pending), found=len(plan.found))
+    copied_count = itertools.count(1)
     with progress_bar(f"{args.name}: objects", total=len(plan.listing), unit="objects") as advance:
         advance(len(plan.listing) - len(plan.pending))
 
-        def copied(entry: dict) -> None:
-            events.emit("object-copied", **entry)
+        def copied(entry: dict) -> None:  # each entry is in the manifest; the log gets a line per thousand
+            if (count := next(copied_count)) % PROGRESS_EVERY == 0:
+                events.emit("s3-copy-progress", copied=count, of=len(plan.pending))
             advance(1)
 
         new = run_copy(plan, source, target, manifest, workers=args.workers, part_size=args.part_size_mb * 1024 * 1024,

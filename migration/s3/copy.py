@@ -20,15 +20,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
+from urllib.parse import quote
 
 from migration.errors import MigrationError
 from migration.s3.buckets import Bucket, ObjectVersion
+from migration.s3.direct import copy_source, element_text
 from migration.s3.manifest import Manifest
 
 SERVER_SIDE_COPY_LIMIT = 5 * 1024**3  # CopyObject's limit; larger objects are streamed in parts
 # What S3 stores with an object besides its bytes, as GetObject names it and PutObject takes it.
 CARRIED_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "Expires",
                    "WebsiteRedirectLocation", "Metadata")
+STORED_HEADERS = ("content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires",
+                  "x-amz-website-redirect-location")  # the same, as HTTP headers (with every x-amz-meta-*)
 FOUND_AFTER_CRASH = "found on target (written before a crash, not yet recorded)"
 
 
@@ -134,18 +138,42 @@ def _version_args(version: ObjectVersion) -> dict:
 
 
 def _server_side_copy(source: Bucket, target: Bucket, version: ObjectVersion) -> dict:
-    response = target.client.copy_object(
-        Bucket=target.name, Key=version.key, CopySource={"Bucket": source.name, "Key": version.key, **_version_args(version)},
-        ChecksumAlgorithm="SHA256", MetadataDirective="COPY",
-    )
-    checksum = response["CopyObjectResult"].get("ChecksumSHA256")
+    direct = target.direct.send("PUT", version.key, {"x-amz-copy-source": copy_source(source.name, version.key, version.version_id),
+                                                     "x-amz-checksum-algorithm": "SHA256", "x-amz-metadata-directive": "COPY"})
+    copied, checksum = element_text(direct.body, "CopyObjectResult", "ChecksumSHA256") if direct else (False, None)
+    if direct and copied:
+        target_version = direct.headers.get("x-amz-version-id")
+    else:
+        response = target.client.copy_object(
+            Bucket=target.name, Key=version.key, CopySource={"Bucket": source.name, "Key": version.key, **_version_args(version)},
+            ChecksumAlgorithm="SHA256", MetadataDirective="COPY",
+        )
+        checksum, target_version = response["CopyObjectResult"].get("ChecksumSHA256"), response.get("VersionId")
     if "SHA256" in version.checksum_algorithms:  # the source holds its own: the one request worth making
         head = source.client.head_object(Bucket=source.name, Key=version.key, ChecksumMode="ENABLED", **_version_args(version))
         _compare(version, head.get("ChecksumSHA256"), checksum)
-    return {"target_version": response.get("VersionId"), "sha256": checksum, "method": "server-side copy"}
+    return {"target_version": target_version, "sha256": checksum, "method": "server-side copy"}
+
+
+def _small_streamed_copy(source: Bucket, target: Bucket, version: ObjectVersion) -> dict | None:
+    """One GET and one PUT with the stored headers passed through as S3 sent them; None: use botocore."""
+    query = f"versionId={quote(version.version_id, safe='')}" if version.version_id else ""
+    got = source.direct.send("GET", version.key, {"x-amz-checksum-mode": "ENABLED"}, query=query)
+    if got is None:
+        return None
+    digest = b64(hashlib.sha256(got.body).digest())
+    carried = {name: value for name, value in got.headers.items() if name in STORED_HEADERS or name.startswith("x-amz-meta-")}
+    put = target.direct.send("PUT", version.key, carried | {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": digest},
+                             got.body)
+    if put is None:
+        return None
+    _compare(version, got.headers.get("x-amz-checksum-sha256"), digest)
+    return {"target_version": put.headers.get("x-amz-version-id"), "sha256": digest, "method": "streamed"}
 
 
 def _streamed_copy(source: Bucket, target: Bucket, version: ObjectVersion, part_size: int) -> dict:
+    if version.size < part_size and (copied := _small_streamed_copy(source, target, version)):
+        return copied
     got = source.client.get_object(Bucket=source.name, Key=version.key, ChecksumMode="ENABLED", **_version_args(version))
     carried = {h: got[h] for h in CARRIED_HEADERS if h in got}
     whole = hashlib.sha256()
