@@ -48,15 +48,23 @@ class CopyPlan:
     found: list[dict]  # written by an interrupted attempt, found on the target and recorded now
 
 
-def plan_copy(source: Bucket, target: Bucket, manifest: Manifest, versions: bool) -> CopyPlan:
-    """Check both buckets, list the source once, and on a resume record what the last attempt wrote unrecorded."""
+def plan_copy(source: Bucket, target: Bucket, manifest: Manifest, versions: bool, larger_than: int | None = None) -> CopyPlan:
+    """Check both buckets, list the source once, and on a resume record what the last attempt wrote unrecorded.
+
+    `larger_than` copies only the objects above that size (those S3 Batch Operations cannot copy): such a copy
+    may start on a target that already holds the others, as long as it holds none of these."""
     source.check_access("source")
     target.check_access("target")
     resuming = manifest.header() is not None
-    if not resuming and not target.is_empty():
-        raise MigrationError(f"target bucket {target.name} is not empty and this copy has no manifest yet; use an empty bucket")
-    manifest.start({"source": source.name, "target": target.name, "versions": versions})
-    listing = source.listing(versions)
+    listing = [v for v in source.listing(versions) if larger_than is None or v.size > larger_than]
+    if not resuming:
+        if larger_than is None and not target.is_empty():
+            raise MigrationError(f"target bucket {target.name} is not empty and this copy has no manifest yet; use an empty bucket")
+        if larger_than is not None and (present := {v.key for v in listing} & {v.key for v in target.listing(False)}):
+            raise MigrationError(f"target bucket {target.name} already holds {len(present)} of the objects above {larger_than} bytes "
+                                 "and this copy has no manifest yet")
+    manifest.start({"source": source.name, "target": target.name, "versions": versions}
+                   | ({"larger_than": larger_than} if larger_than is not None else {}))
     found = reconcile(listing, target, manifest, versions) if resuming else []
     done = manifest.entries()
     return CopyPlan(versions, listing, [v for v in listing if (v.key, v.version_id) not in done], found)
