@@ -15,7 +15,7 @@ from environments.config import ENVIRONMENT_NAMES
 from tests.stack_json import StackJson
 from tools.checkov_gate import GateResult, gate
 
-STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery")
+STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery", "migration")
 
 
 def synthesize(outdir: Path) -> Path:

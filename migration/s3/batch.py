@@ -24,6 +24,8 @@ BATCH_COPY_LIMIT = 5 * 1024**3  # bytes: the largest object the Copy operation c
 MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
 MANIFEST_FIELDS = ["Bucket", "Key"]
 REPORT_FORMAT = "Report_CSV_20180820"
+MANIFESTS_PREFIX = "manifests/"  # in the migration stack's batch bucket, where its role may read
+REPORTS_PREFIX = "batch-reports/"  # and where it may write
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def create_copy_job(s3control: Any, *, account_id: str, name: str, manifest: Bat
         Operation={"S3PutObjectCopy": {"TargetResource": f"arn:aws:s3:::{target_bucket}", "MetadataDirective": "COPY",
                                        "ChecksumAlgorithm": "SHA256"}},
         Report={"Bucket": f"arn:aws:s3:::{report_bucket}", "Format": REPORT_FORMAT, "Enabled": True,
-                "Prefix": f"batch-reports/{name}", "ReportScope": "AllTasks"},
+                "Prefix": f"{REPORTS_PREFIX}{name}", "ReportScope": "AllTasks"},
         ClientRequestToken=hashlib.sha256(f"{name}:{manifest.etag}".encode()).hexdigest()[:64],
         Manifest={"Spec": {"Format": MANIFEST_FORMAT, "Fields": MANIFEST_FIELDS},
                   "Location": {"ObjectArn": f"arn:aws:s3:::{manifest.bucket}/{manifest.key}", "ETag": manifest.etag}},

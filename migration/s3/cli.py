@@ -109,12 +109,12 @@ def _copy(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from migration.s3.batch import write_manifest
+    from migration.s3.batch import MANIFESTS_PREFIX, write_manifest
     from migration.s3.buckets import Bucket
 
     source = Bucket(args.source_bucket, args.source_endpoint, args.source_profile, args.source_region)
     into = Bucket(args.manifest_bucket, args.manifest_endpoint, args.manifest_profile, args.manifest_region)
-    written = write_manifest(source, into, f"manifests/{args.name}.csv")
+    written = write_manifest(source, into, f"{MANIFESTS_PREFIX}{args.name}.csv")
     directory = args.workdir / args.name
     directory.mkdir(parents=True, exist_ok=True)
     (directory / BATCH_MANIFEST).write_text(json.dumps(asdict(written), indent=2))
