@@ -97,7 +97,7 @@ def main() -> None:
         results["verify_seconds"] = timed([sys.executable, "-m", "migration", "s3", "verify", "v", "--target-bucket", "copy-0-0",
                                            *common], env, server.process.pid)["seconds"]
         results["big"] = []
-        for mib in (int(size) for size in args.big_mib.split(",")):
+        for mib in (int(size) for size in args.big_mib.split(",") if size):
             bucket = f"big-{mib}"
             s3.create_bucket(Bucket=bucket)
             upload = s3.create_multipart_upload(Bucket=bucket, Key="video.mp4")
@@ -130,8 +130,12 @@ def table(results: dict) -> str:
         ratios = [ours["objects_per_s"] / peer["objects_per_s"] for ours, peer in zip(small[f"tool, {mode}"], small[f"rclone, {mode}"], strict=True)]
         lines.append(f"\n{mode}: tool / rclone objects/s per run {', '.join(f'{ratio:.2f}' for ratio in ratios)}; "
                      f"median {statistics.median(ratios):.2f}")
-    lines.append("\n| object | seconds | peak RSS of the copying process (MiB) |\n|---:|---:|---:|")
-    lines += [f"| {big['mib']} MiB | {big['seconds']} | {big['peak_rss_mib']} |" for big in results["big"]]
+    if results["big"]:
+        lines.append("\n| object | seconds | peak RSS of the copying process (MiB) |\n|---:|---:|---:|")
+        lines += [f"| {big['mib']} MiB | {big['seconds']} | {big['peak_rss_mib']} |" for big in results["big"]]
+    loads = ", ".join(f"{run['load_average']:.1f}" for runs in small.values() for run in runs)
+    lines.append(f"\nload average (1 min): {results['load_average_start']:.1f} at the start, {results['load_average_end']:.1f} "
+                 f"at the end, after each run: {loads}")
     return "\n".join(lines)
 
 

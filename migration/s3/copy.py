@@ -42,7 +42,6 @@ def b64(digest: bytes) -> str:
 
 @dataclass(frozen=True)
 class CopyPlan:
-    versions: bool
     listing: list[ObjectVersion]  # the source, as listed once
     pending: list[ObjectVersion]  # what the manifest does not list yet
     found: list[dict]  # written by an interrupted attempt, found on the target and recorded now
@@ -67,7 +66,7 @@ def plan_copy(source: Bucket, target: Bucket, manifest: Manifest, versions: bool
                    | ({"larger_than": larger_than} if larger_than is not None else {}))
     found = reconcile(listing, target, manifest, versions) if resuming else []
     done = manifest.entries()
-    return CopyPlan(versions, listing, [v for v in listing if (v.key, v.version_id) not in done], found)
+    return CopyPlan(listing, [v for v in listing if (v.key, v.version_id) not in done], found)
 
 
 def run_copy(plan: CopyPlan, source: Bucket, target: Bucket, manifest: Manifest, *, workers: int, part_size: int,
