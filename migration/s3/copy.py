@@ -227,7 +227,7 @@ def _read_part(body: Any, size: int) -> bytes:
     while remaining and (chunk := body.read(remaining)):
         chunks.append(chunk)
         remaining -= len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # one read is the usual case: no second copy
 
 
 def _compare(version: ObjectVersion, source_checksum: str | None, copied_checksum: str | None) -> None:
