@@ -1,4 +1,5 @@
-"""Synthesize every DirectFanz stack: `state`, one per environment, then `delivery`.
+"""Synthesize every DirectFanz stack: `state`, one per environment, `delivery`, and `migration` when an
+environment's config has a `[migration]` section.
 
     python main.py          # or: cdktf synth
 
@@ -23,6 +24,7 @@ from environments import ConfigError, EnvironmentConfig, load_environments
 from environments.config import ENVIRONMENTS_DIR
 from stacks.delivery import DeliveryStack
 from stacks.environment import EnvironmentStack
+from stacks.migration import MigrationStack
 from stacks.state import StateStack
 
 
@@ -34,6 +36,9 @@ def build_app(configs: list[EnvironmentConfig], outdir: str = "cdktf.out") -> Ap
         EnvironmentStack(app, config, state.store)
     staging = next(config for config in configs if config.name == "staging")
     DeliveryStack(app, staging, prod, state.store)
+    for config in configs:
+        if config.migration:  # opt-in; the config allows one migrated environment
+            MigrationStack(app, config, state.store)
     return app
 
 

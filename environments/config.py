@@ -247,6 +247,43 @@ class StreamingSettings(_Model):
         return value
 
 
+# AWS DMS Serverless capacity units (DCUs) it accepts; 1 DCU = 2 GB of memory (ComputeConfig, DMS API reference).
+DmsCapacityUnits = Literal[1, 2, 4, 8, 16, 32, 64, 128, 192, 256, 384]
+
+
+class MigrationSettings(_Model):
+    """The `migration` stack (R11 at scale: AWS DMS and S3 Batch Operations), for the one environment the old
+    platform's data moves into. Credentials are never here: the stack's secrets hold them (docs/migration.md)."""
+
+    # Where DMS reaches the old platform's PostgreSQL from the app subnets (through NAT, or a VPN's routes).
+    source_cidr: ipaddress.IPv4Network
+    source_port: int = Field(default=5432, ge=1, le=65535)
+    source_database: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+    # The old platform's content bucket, which the S3 Batch Operations role reads.
+    source_bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    # Its customer-managed KMS key, if the old platform encrypted with one.
+    source_kms_key_arn: str | None = Field(default=None, pattern=r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+    min_capacity_units: DmsCapacityUnits = 1
+    max_capacity_units: DmsCapacityUnits
+    # A standby replication in a second zone for the length of the migration.
+    multi_az: bool
+
+    @field_validator("source_cidr", mode="before")
+    @classmethod
+    def _source_cidr(cls, value: object) -> object:
+        try:
+            ipaddress.IPv4Network(str(value), strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an IPv4 network ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _capacity(self) -> MigrationSettings:
+        if self.min_capacity_units > self.max_capacity_units:
+            raise ValueError(f"min_capacity_units ({self.min_capacity_units}) is above max_capacity_units ({self.max_capacity_units})")
+        return self
+
+
 class EnvironmentConfig(_Model):
     name: EnvironmentName
     account_id: str = Field(pattern=r"^\d{12}$")
@@ -268,6 +305,7 @@ class EnvironmentConfig(_Model):
     delivery: DeliverySettings | None = None
     security: SecuritySettings
     dns: DnsSettings = Field(default_factory=DnsSettings)
+    migration: MigrationSettings | None = None
 
     @field_validator("region", "replica_region")
     @classmethod
@@ -366,6 +404,9 @@ def check_together(configs: list[EnvironmentConfig]) -> None:
                 )
             if first.domain == second.domain:
                 raise ConfigError(f"environment {second.name!r}: domain: {second.domain} is already {first.name}'s")
+    migrating = [config.name for config in configs if config.migration]
+    if len(migrating) > 1:  # one `migration` stack, and DMS's dms-vpc-role is one per account
+        raise ConfigError(f"environment {migrating[1]!r}: migration: only one environment is migrated into ({migrating[0]} already is)")
 
 
 def read_raw(name: str, directory: Path = ENVIRONMENTS_DIR) -> dict:

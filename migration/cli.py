@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="migration", description="DirectFanz data migration to AWS (R11)")
     areas = root.add_subparsers(required=True, metavar="AREA")
     _pg(areas.add_parser("pg", help="PostgreSQL: run, status, rollback, verify").add_subparsers(required=True, metavar="COMMAND"))
-    _s3(areas.add_parser("s3", help="S3 content: copy, verify").add_subparsers(required=True, metavar="COMMAND"))
+    _s3(areas.add_parser("s3", help="S3 content: copy, verify, manifest and batch-job (S3 Batch Operations)").add_subparsers(required=True, metavar="COMMAND"))
     _cache(areas.add_parser("cache", help="Redis: rebuild, check").add_subparsers(required=True, metavar="COMMAND"))
     _backup(areas.add_parser("backup", help="backups: verify").add_subparsers(required=True, metavar="COMMAND"))
     fixture = areas.add_parser("fixture", help="create a platform-shaped database (tests, benchmarks, rehearsals)")

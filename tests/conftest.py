@@ -16,7 +16,7 @@ from environments.config import ENVIRONMENT_NAMES, parse_environment, read_raw
 from tests.stack_json import StackJson
 from tools.checkov_gate import GateResult, gate
 
-STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery")
+STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery", "migration")
 # prod's settings with these top-level keys replaced: prod with its primary region outside us-east-1.
 EU_WEST_1_OVERRIDES = Path(__file__).parent / "fixtures" / "prod-eu-west-1.toml"
 

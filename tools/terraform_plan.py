@@ -10,6 +10,9 @@ fails on the first stack Terraform rejects. No AWS account and no network:
 - each stack is planned from a temporary copy with a local backend, the
   mirror's provider version, mock credentials, and every AWS API call sent to
   a local moto server (data sources such as caller identity answer there);
+- a stack that looks up another stack's network (the `migration` stack: a VPC
+  by tag, subnets by tag, security groups by name) finds it in moto, which is
+  given what those lookups ask for before the plan (`seed_lookups`);
 - the synthesized JSON itself is never changed: it keeps the provider
   constraint and the backend operators use.
 
@@ -238,6 +241,53 @@ def plan_copy(document: dict[str, Any], toolchain: Toolchain, state_path: Path) 
     return planned
 
 
+# -- other stacks' resources a stack looks up --
+
+def seed_lookups(document: dict[str, Any], aws_endpoint: str) -> list[str]:
+    """Create in moto what the stack's lookups of other stacks' resources find, so that the plan reads them
+    as it would after those stacks' apply: VPCs by tags, subnets by VPC and tags (two zones), security
+    groups by VPC and name. A lookup that already finds something (an earlier plan against the same server)
+    creates nothing. Returns the ids created."""
+    data = document.get("data", {})
+    if not any(kind in data for kind in ("aws_vpc", "aws_subnets", "aws_security_group")):
+        return []
+    import boto3  # only stacks with lookups need it
+
+    region = next(provider["region"] for provider in document["provider"]["aws"] if "alias" not in provider)
+    ec2 = boto3.client("ec2", endpoint_url=aws_endpoint, region_name=region, aws_access_key_id="mock-access-key",
+                       aws_secret_access_key="mock-secret-key")
+    created: list[str] = []
+    vpcs: dict[str, str] = {}  # "${data.aws_vpc.<id>.id}" -> vpc id
+
+    def tags(pairs: dict[str, str]) -> list[dict[str, str]]:
+        return [{"Key": key, "Value": value} for key, value in sorted(pairs.items())]
+
+    for logical_id, body in sorted(data.get("aws_vpc", {}).items()):
+        wanted = body.get("tags", {})
+        found = ec2.describe_vpcs(Filters=[{"Name": f"tag:{k}", "Values": [v]} for k, v in wanted.items()])["Vpcs"]
+        vpc_id = found[0]["VpcId"] if found else ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[
+            {"ResourceType": "vpc", "Tags": tags(wanted)}])["Vpc"]["VpcId"]
+        created += [] if found else [vpc_id]
+        vpcs[f"${{data.aws_vpc.{logical_id}.id}}"] = vpc_id
+    for body in data.get("aws_subnets", {}).values():
+        filters = {entry["name"]: entry["values"] for entry in body.get("filter", [])}
+        vpc_id = vpcs[filters["vpc-id"][0]]
+        wanted = {name.removeprefix("tag:"): values[0] for name, values in filters.items() if name.startswith("tag:")}
+        lookup = [{"Name": "vpc-id", "Values": [vpc_id]}] + [{"Name": f"tag:{k}", "Values": [v]} for k, v in wanted.items()]
+        if not ec2.describe_subnets(Filters=lookup)["Subnets"]:
+            taken = len(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"])
+            for number, zone in enumerate("ab", taken):
+                created.append(ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.0.{number}.0/24", AvailabilityZone=f"{region}{zone}",
+                                                 TagSpecifications=[{"ResourceType": "subnet", "Tags": tags(wanted)}])["Subnet"]["SubnetId"])
+    for body in data.get("aws_security_group", {}).values():
+        vpc_id = vpcs[body["vpc_id"]]
+        lookup = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [body["name"]]}]
+        if not ec2.describe_security_groups(Filters=lookup)["SecurityGroups"]:
+            created.append(ec2.create_security_group(GroupName=body["name"], Description="another stack's group",
+                                                     VpcId=vpc_id)["GroupId"])
+    return created
+
+
 # -- running terraform --
 
 def _cli_config(mirror: Path) -> str:
@@ -301,6 +351,7 @@ def plan_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str
     with _INIT_LOCK:
         terraform("init", "-input=false")
     terraform("validate")
+    seed_lookups(document, aws_endpoint)
     terraform("plan", "-refresh=false", "-input=false", "-lock=false", "-out=plan.tfplan")
     plan = json.loads(terraform("show", "-json", "plan.tfplan"))
     result.to_add = [change["address"] for change in plan.get("resource_changes", [])

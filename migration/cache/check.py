@@ -1,7 +1,9 @@
 """Run the platform's Redis operation mix against a server and flag what breaks in cluster mode (R3.2).
 
-Everything it writes lives under one random prefix and is removed afterwards. It never runs FLUSHDB: on a
-cluster, FLUSHDB's single-node scope is shown with DBSIZE, which has the same scope and changes nothing."""
+Every key it writes has the shape of a key the platform writes (patterns.toml: `user:<id>`, `tag:<tag>`,
+`failed_login:<id>`, `stream:viewers:<id>`, `query_cache:<id>:<hash>` ...), with one random marker as the id, so
+slots spread as the platform's do; they are removed afterwards. It never runs FLUSHDB: on a cluster, FLUSHDB's
+single-node scope is shown with DBSIZE, which has the same scope and changes nothing."""
 
 from __future__ import annotations
 
@@ -29,9 +31,51 @@ class Finding:
     detail: str
 
 
+@dataclass(frozen=True)
+class CheckKeys:
+    """The keys one check writes, shaped like the platform's, all carrying `marker`."""
+
+    marker: str
+
+    @property
+    def user(self) -> str:
+        return f"user:{self.marker}"
+
+    @property
+    def tag(self) -> str:
+        return f"tag:{self.marker}"
+
+    @property
+    def tagged(self) -> list[str]:  # what the cache manager tags: user and content entries, on many slots
+        return [f"user:{self.marker}-{n}" for n in range(3)] + [f"content:{self.marker}-{n}" for n in range(3)]
+
+    @property
+    def failed_login(self) -> str:
+        return f"failed_login:{self.marker}"
+
+    @property
+    def locked(self) -> str:
+        return f"locked:{self.marker}"
+
+    @property
+    def window(self) -> str:
+        return f"rate_limit:{self.marker}"
+
+    @property
+    def viewers(self) -> str:
+        return f"stream:viewers:{self.marker}"
+
+    @property
+    def query_cache(self) -> list[str]:  # one user's cached query results, invalidated with KEYS query_cache:<id>:*
+        return [f"query_cache:{self.marker}:{n:04x}" for n in range(12)]  # 12 keys: on one node of 3 by chance 1 in 177,000
+
+    @property
+    def all(self) -> list[str]:
+        return [self.user, self.tag, *self.tagged, self.failed_login, self.locked, self.window, self.viewers, *self.query_cache]
+
+
 def check(client: Client) -> list[Finding]:
-    prefix = f"migration-check:{uuid.uuid4().hex[:8]}"
-    keys = [f"{prefix}:user:{n}" for n in range(6)] + [f"{prefix}:hazard:{n}" for n in range(6)]  # spread over many slots
+    keys = CheckKeys(f"migration-check-{uuid.uuid4().hex[:8]}")
     findings = []
 
     def record(operation: str, kind: str, attempt: Attempt) -> None:
@@ -44,55 +88,60 @@ def check(client: Client) -> list[Finding]:
         findings.append(Finding(operation, kind, ok, detail))
 
     try:
-        for operation, attempt in _platform_operations(client, prefix, keys):
+        for operation, attempt in _platform_operations(client, keys):
             record(operation, "platform operation", attempt)
-        for operation, attempt in _hazards(client, prefix, keys):
+        for operation, attempt in _hazards(client, keys):
             record(operation, "cluster hazard", attempt)
     finally:
-        for key in [*keys, f"{prefix}:tag", f"{prefix}:rate", f"{prefix}:window"]:
+        for key in keys.all:
             client.delete(key)  # one key per call: safe on any topology
     return findings
 
 
-def _platform_operations(client: Client, prefix: str, keys: list[str]) -> list[tuple[str, Attempt]]:
+def _platform_operations(client: Client, keys: CheckKeys) -> list[tuple[str, Attempt]]:
     def json_cache() -> tuple[bool, str]:
-        value = {"id": "u1", "name": "Ada", "balance": "12.500000000000000000000000000000"}
-        client.set(keys[0], json.dumps(value), ex=60)
-        ttl = client.ttl(keys[0])
-        return json.loads(client.get(keys[0])) == value and 0 < ttl <= 60, f"GET returned the value, TTL {ttl}s"
+        value = {"id": keys.marker, "displayName": "Ada", "createdAt": "2024-02-29T23:59:59.999Z"}
+        client.set(keys.user, json.dumps(value), ex=3600)
+        ttl = client.ttl(keys.user)
+        return json.loads(client.get(keys.user)) == value and 0 < ttl <= 3600, f"GET returned the value, TTL {ttl}s"
 
-    def tag_sets() -> tuple[bool, str]:
-        tagged = keys[1:6]
-        for key in tagged:
-            client.set(key, "x", ex=300)
-        client.sadd(f"{prefix}:tag", *tagged)
-        members = sorted(m.decode() for m in client.smembers(f"{prefix}:tag"))
+    def tag_invalidation() -> tuple[bool, str]:
+        for key in keys.tagged:
+            client.set(key, "{}", ex=300)
+        client.sadd(keys.tag, *keys.tagged)
+        members = sorted(m.decode() for m in client.smembers(keys.tag))
         for key in members:  # invalidate: delete each tagged key on its own slot
             client.delete(key)
-        client.delete(f"{prefix}:tag")
-        return members == sorted(tagged) and not any(client.exists(k) for k in tagged), f"{len(members)} tagged keys invalidated"
+        client.delete(keys.tag)
+        return members == sorted(keys.tagged) and not any(client.exists(k) for k in keys.tagged), f"{len(members)} tagged keys invalidated"
 
-    def rate_limit() -> tuple[bool, str]:
+    def failed_logins() -> tuple[bool, str]:
         counts = []
         for _ in range(3):
             pipe = client.pipeline(transaction=False)  # INCR and PEXPIRE hit one key, so one slot
-            pipe.incr(f"{prefix}:rate")
-            pipe.pexpire(f"{prefix}:rate", 60_000)
+            pipe.incr(keys.failed_login)
+            pipe.pexpire(keys.failed_login, 900_000)
             counts.append(pipe.execute()[0])
-        ttl = client.pttl(f"{prefix}:rate")
-        return counts == [1, 2, 3] and 0 < ttl <= 60_000, f"counter {counts}, PTTL {ttl}ms"
+        client.set(keys.locked, "1", px=900_000)
+        ttl = client.pttl(keys.failed_login)
+        return counts == [1, 2, 3] and 0 < ttl <= 900_000 and client.exists(keys.locked) == 1, f"counter {counts}, PTTL {ttl}ms, locked"
 
     def sliding_window() -> tuple[bool, str]:
         now = time.time() * 1000
-        window = f"{prefix}:window"
-        client.zadd(window, {f"old-{n}": now - 120_000 - n for n in range(3)} | {f"new-{n}": now - n for n in range(4)})
-        client.zremrangebyscore(window, 0, now - 60_000)
-        count = client.zcard(window)
-        client.pexpire(window, 60_000)
+        client.zadd(keys.window, {f"old-{n}": now - 120_000 - n for n in range(3)} | {f"new-{n}": now - n for n in range(4)})
+        client.zremrangebyscore(keys.window, 0, now - 60_000)
+        count = client.zcard(keys.window)
+        client.pexpire(keys.window, 60_000)
         return count == 4, f"{count} requests in the last minute"
 
+    def stream_viewers() -> tuple[bool, str]:
+        client.sadd(keys.viewers, "socket-a", "socket-b", "socket-c")
+        client.srem(keys.viewers, "socket-b")
+        watching = client.scard(keys.viewers)
+        return watching == 2, f"{watching} viewers"
+
     def pub_sub() -> tuple[bool, str]:
-        channel = f"{prefix}:messages"
+        channel = f"{keys.marker}:messages"
         subscriber = client.pubsub()
         subscriber.subscribe(channel)
         try:
@@ -109,34 +158,34 @@ def _platform_operations(client: Client, prefix: str, keys: list[str]) -> list[t
         finally:
             subscriber.close()
 
-    return [("JSON cache SET EX / GET", json_cache), ("tag set SADD / SMEMBERS / DEL", tag_sets),
-            ("rate limit INCR + PEXPIRE", rate_limit), ("sorted-set sliding window", sliding_window), ("pub/sub", pub_sub)]
+    return [("JSON cache SET EX / GET", json_cache), ("tag invalidation SADD / SMEMBERS / DEL", tag_invalidation),
+            ("failed logins INCR + PEXPIRE, lock", failed_logins), ("sorted-set sliding window", sliding_window),
+            ("stream viewers SADD / SREM / SCARD", stream_viewers), ("pub/sub", pub_sub)]
 
 
-def _hazards(client: Client, prefix: str, keys: list[str]) -> list[tuple[str, Attempt]]:
+def _hazards(client: Client, keys: CheckKeys) -> list[tuple[str, Attempt]]:
     """Operations today's code uses, sent the way a single-node client sends them (to one connection)."""
     one_node = _one_node(client)
     nodes = len(client.get_primaries()) if isinstance(client, RedisCluster) else 1
-    stored = keys[6:12]
 
     def setup() -> None:
-        for key in stored:
+        for key in [*keys.tagged, *keys.query_cache]:
             client.set(key, "1", ex=300)
 
-    def keys_command() -> tuple[bool, str]:
+    def keys_command() -> tuple[bool, str]:  # the query optimizer's invalidation of one user's results
         setup()
-        seen = len(one_node.keys(f"{prefix}:hazard:*"))
-        return seen == len(stored), f"KEYS on one node saw {seen} of {len(stored)} keys"
+        seen = len(one_node.keys(f"query_cache:{keys.marker}:*"))
+        return seen == len(keys.query_cache), f"KEYS on one node saw {seen} of {len(keys.query_cache)} keys"
 
-    def cross_slot_delete() -> tuple[bool, str]:
+    def tag_delete() -> tuple[bool, str]:  # the cache manager deletes a tag's members in one DEL
         setup()
-        deleted = one_node.delete(*stored)
-        return deleted == len(stored), f"deleted {deleted} of {len(stored)}"
+        deleted = one_node.delete(*keys.tagged)
+        return deleted == len(keys.tagged), f"deleted {deleted} of {len(keys.tagged)}"
 
     def cross_slot_mget() -> tuple[bool, str]:
         setup()
-        values = one_node.mget(stored)
-        return values == [b"1"] * len(stored), f"{sum(v is not None for v in values)} of {len(stored)} values"
+        values = one_node.mget(keys.tagged)
+        return values == [b"1"] * len(keys.tagged), f"{sum(v is not None for v in values)} of {len(keys.tagged)} values"
 
     def select() -> tuple[bool, str]:
         one_node.execute_command("SELECT", 1)
@@ -149,10 +198,10 @@ def _hazards(client: Client, prefix: str, keys: list[str]) -> list[tuple[str, At
 
     def redirects() -> tuple[bool, str]:
         setup()
-        values = [one_node.get(key) for key in stored]
-        return values == [b"1"] * len(stored), "every GET answered by the node it was sent to"
+        values = [one_node.get(key) for key in [*keys.tagged, *keys.query_cache]]
+        return values == [b"1"] * len(values), "every GET answered by the node it was sent to"
 
-    return [("KEYS pattern", keys_command), ("multi-key DEL across slots", cross_slot_delete), ("MGET across slots", cross_slot_mget),
+    return [("KEYS pattern", keys_command), ("multi-key DEL across slots", tag_delete), ("MGET across slots", cross_slot_mget),
             ("SELECT db", select), ("FLUSHDB / DBSIZE on one node", single_node_scope), ("client without MOVED redirects", redirects)]
 
 
