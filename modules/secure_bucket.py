@@ -67,7 +67,8 @@ class SecureBucketConfig:
     extra_lifecycle_rules: Sequence[S3BucketLifecycleConfigurationRule] = field(default_factory=tuple)
     extra_policy_statements: Sequence[Statement] = field(default_factory=tuple)
     # Server access logs go to this bucket (same region) under `<name>/`; its policy grants logging.s3.amazonaws.com.
-    log_bucket: SecureBucket | None = None
+    # A name is a bucket of a stack applied before this one, whose policy exists already.
+    log_bucket: SecureBucket | str | None = None
     prevent_destroy: bool = False
     force_destroy: bool = False
     # Write-once: every new object is locked this many days (governance mode). Only at creation.
@@ -203,14 +204,16 @@ class SecureBucket(Construct):
             provider=provider,
         )
         if config.log_bucket is not None:
+            # With ACLs off only the target's bucket policy lets S3 deliver the logs: it must exist first.
+            target, policy = ((config.log_bucket.name, [config.log_bucket.policy])
+                              if isinstance(config.log_bucket, SecureBucket) else (config.log_bucket, None))
             S3BucketLoggingA(
                 self,
                 "logging",
                 bucket=self.bucket.id,
-                target_bucket=config.log_bucket.name,
+                target_bucket=target,
                 target_prefix=f"{config.name}/",
-                # With ACLs off only the target's bucket policy lets S3 deliver the logs: it must exist first.
-                depends_on=[config.log_bucket.policy],
+                depends_on=policy,
                 provider=provider,
             )
         if replication:
