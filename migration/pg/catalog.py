@@ -120,11 +120,28 @@ def schema_differences(source: dict[str, dict], target: dict[str, dict]) -> list
     return differences
 
 
-def sequences(conn: psycopg.Connection) -> dict[str, tuple[int, bool]]:
+def sequences(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[int, bool]]:
+    """{(schema, name): (value, is_called)} of every user sequence."""
     return {
-        f"{schema}.{name}": (value, called)
+        (schema, name): (value, called)
         for schema, name, value, called in conn.execute(
             "SELECT schemaname, sequencename, coalesce(last_value, start_value), last_value IS NOT NULL FROM pg_sequences"
-            f" WHERE schemaname <> '{STATE_SCHEMA}'"
+            f" WHERE schemaname <> '{STATE_SCHEMA}' ORDER BY 1, 2"
         )
     }
+
+
+def sequence_differences(source: psycopg.Connection, target: psycopg.Connection) -> list[str]:
+    """Sequences whose value (or is_called) differs, or that exist on one side only."""
+    mine, theirs = sequences(source), sequences(target)
+    return [
+        f"sequence {schema}.{name}: source {mine.get((schema, name))}, target {theirs.get((schema, name))}"
+        for schema, name in sorted(mine.keys() | theirs.keys()) if mine.get((schema, name)) != theirs.get((schema, name))
+    ]
+
+
+def set_sequences(source: psycopg.Connection, target: psycopg.Connection) -> None:
+    """Give every target sequence the source's value, in one target transaction."""
+    with target.transaction():
+        for (schema, name), (value, called) in sequences(source).items():
+            target.execute(sql.SQL("SELECT setval({}, %s, %s)").format(sql.Literal(sql.Identifier(schema, name).as_string(target))), (value, called))

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
+from migration.pg.catalog import Table
 from migration.pg.chunks import Chunk
 from migration.pg.connect import connect
 
@@ -73,23 +75,30 @@ def narrow(result: TableResult, chunk: Chunk, source: Mapping, target: Mapping) 
         del found[MAX_KEYS_REPORTED:]
 
 
-def verify(source_dsn: str, target_dsn: str, chunks: list[Chunk], workers: int, app: str = "migration") -> list[TableResult]:
-    """Compare every chunk on both servers; both sides are hashed concurrently by `workers` threads."""
+def verify(source_dsn: str, target_dsn: str, chunks: list[Chunk], workers: int, app: str = "migration",
+           snapshot: str | None = None) -> list[TableResult]:
+    """Compare every chunk on both servers; both sides are hashed concurrently by `workers` threads. With
+    `snapshot`, the source is read as of that exported snapshot (a live source, compared with what was copied)."""
     results = {c.table.qualified: TableResult(c.table.qualified) for c in chunks}
     local, opened, lock = threading.local(), [], threading.Lock()
 
     def connections() -> tuple[psycopg.Connection, psycopg.Connection]:
         if not hasattr(local, "pair"):
             local.pair = (connect(source_dsn, role="source", read_only=True, app=app), connect(target_dsn, role="target", app=app))
+            local.pair[0].isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with lock:
                 opened.extend(local.pair)
         return local.pair
 
     def check(chunk: Chunk) -> None:
         source, target = connections()
-        (source_rows, source_sum), (target_rows, target_sum) = chunk_digest(source, chunk), chunk_digest(target, chunk)
-        mismatch = (source_rows, source_sum) != (target_rows, target_sum)
-        narrowed = (row_digests(source, chunk), row_digests(target, chunk)) if mismatch else None
+        with source.transaction():  # one snapshot for the checksum and, if it differs, the rows
+            if snapshot:
+                source.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            source_rows, source_sum = chunk_digest(source, chunk)
+            target_rows, target_sum = chunk_digest(target, chunk)
+            mismatch = (source_rows, source_sum) != (target_rows, target_sum)
+            narrowed = (row_digests(source, chunk), row_digests(target, chunk)) if mismatch else None
         with lock:
             result = results[chunk.table.qualified]
             result.source_rows += source_rows
@@ -106,3 +115,43 @@ def verify(source_dsn: str, target_dsn: str, chunks: list[Chunk], workers: int, 
         for conn in opened:
             conn.close()
     return sorted(results.values(), key=lambda r: r.table)
+
+
+def verify_rows(source: psycopg.Connection, target: psycopg.Connection, tables: list[Table],
+                touched: dict[str, list[list[str]] | None]) -> list[TableResult]:
+    """The check at cutover: every table's row count, and the rows that changed since the full verification
+    (`touched`: keys per table; None = the whole table, for a table without a key or one that was truncated)."""
+    counts = [
+        dict(zip([t.qualified for t in tables], conn.execute(
+            sql.SQL("SELECT {}").format(sql.SQL(", ").join(sql.SQL("(SELECT count(*) FROM {})").format(t.ident) for t in tables))
+        ).fetchone() or (), strict=True))
+        for conn in (source, target)
+    ]
+    results = []
+    for table in tables:
+        result = TableResult(table.qualified, counts[0][table.qualified], counts[1][table.qualified])
+        if table.qualified in touched:
+            keys = touched[table.qualified]
+            chunk = Chunk(table, 0, None, None)
+            if keys is None or not table.key:
+                digests = (chunk_digest(source, chunk), chunk_digest(target, chunk))
+                mismatch = digests[0] != digests[1]
+                narrowed = (row_digests(source, chunk), row_digests(target, chunk)) if mismatch else None
+            else:
+                narrowed = (_key_digests(source, table, keys), _key_digests(target, table, keys))
+                mismatch = narrowed[0] != narrowed[1]
+            result.chunks = 1
+            if mismatch and narrowed:
+                result.mismatched_chunks = 1
+                narrow(result, chunk, *narrowed)
+        results.append(result)
+    return results
+
+
+def _key_digests(conn: psycopg.Connection, table: Table, keys: list[list[str]]) -> dict[tuple[str, ...], str]:
+    key = sql.SQL(", ").join(map(sql.Identifier, table.key))
+    wanted = sql.SQL(", ").join(sql.SQL("(e->>{})::{}").format(sql.Literal(i), sql.SQL(t)) for i, t in enumerate(table.key_types))
+    as_text = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in table.key)
+    query = sql.SQL("SELECT ARRAY[{}], md5(_row::text) FROM {} AS _row WHERE ({}) IN (SELECT {} FROM jsonb_array_elements(%s) e)").format(
+        as_text, table.ident, key, wanted)
+    return {tuple(k): digest for k, digest in conn.execute(query, (Jsonb(keys),))}
