@@ -339,9 +339,13 @@ class Follower:
         reached = limit if caught_up else None
         if transactions or (reached is not None and reached > applied):
             apply(self.target, self.run, transactions, reached, flushed)
-            position = max(filter(None, (transactions[-1].end_lsn if transactions else None, reached)))
-            self.source.execute("SELECT pg_replication_slot_advance(%s, %s::text::pg_lsn)", (self.slot, lsn_text(position)))
+            self.advance(max(filter(None, (transactions[-1].end_lsn if transactions else None, reached))))
         return sum(len(t.changes) for t in transactions), caught_up
+
+    def advance(self, position: int) -> None:
+        """Only after the target committed: the slot may release WAL up to `position`. A crash before this line
+        leaves the slot behind the target, and the next step skips what the target already has."""
+        self.source.execute("SELECT pg_replication_slot_advance(%s, %s::text::pg_lsn)", (self.slot, lsn_text(position)))
 
     def _peek(self, upto: int) -> list[tuple[int, bytes]]:
         for attempt in range(100):

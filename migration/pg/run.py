@@ -227,8 +227,9 @@ class PgRun:
                 target.execute(f"DELETE FROM {STATE_SCHEMA}.touched WHERE run = %s", (self.name,))
 
     def follow(self, stop_when_caught_up: bool = False, poll_seconds: float = 0.2) -> int:
-        """Apply the source's changes until asked to stop (cutover, Ctrl-C) or, optionally, once caught up."""
-        with self._target() as target, self._source() as source:
+        """Apply the source's changes until asked to stop (cutover, Ctrl-C) or, optionally, once caught up.
+        Its sessions have their own name: a resumed `pg run` ends a killed attempt's sessions, not a follower's."""
+        with self._target(self.app + ":follow") as target, self._source(self.app + ":follow") as source:
             captured = state.capture(target, self.name)
             done = {p for p, s in state.phase_status(target, self.name).items() if s["status"] == "done"}
             if not captured or "data" not in done:
@@ -404,11 +405,11 @@ class PgRun:
         )
 
     # Autocommit, so that every `with conn.transaction()` below is a real transaction, never a savepoint.
-    def _source(self) -> psycopg.Connection:
-        return connect(self.source_dsn, role="source", read_only=True, app=self.app, autocommit=True)
+    def _source(self, app: str = "") -> psycopg.Connection:
+        return connect(self.source_dsn, role="source", read_only=True, app=app or self.app, autocommit=True)
 
-    def _target(self) -> psycopg.Connection:
-        return connect(self.target_dsn, role="target", app=self.app, autocommit=True)
+    def _target(self, app: str = "") -> psycopg.Connection:
+        return connect(self.target_dsn, role="target", app=app or self.app, autocommit=True)
 
     def write_report(self, target: psycopg.Connection) -> tuple[Path, Path]:
         phases = state.phase_status(target, self.name)

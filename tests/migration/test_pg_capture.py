@@ -1,0 +1,96 @@
+"""Change capture against a live source: a writer runs through the whole migration, the follower is SIGKILLed and
+resumes, and the cutover freezes writes for a moment, drains and checks what changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import psycopg
+import pytest
+from migration_helpers import Writer, cli, start_cli
+
+from migration.events import EventLog
+from migration.pg import capture
+from migration.pg.compare import compare
+from migration.pg.run import PgRun
+
+RATE = 200  # writes per second, the rate the issue measures the freeze at
+
+
+def _source_objects(dsn: str) -> tuple:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            """SELECT (SELECT count(*) FROM pg_publication), (SELECT count(*) FROM pg_replication_slots),
+                      (SELECT relreplident FROM pg_class WHERE oid = 'verificationtokens'::regclass)"""
+        ).fetchone()
+
+
+@pytest.mark.requirement("R11.1", "R11.5", "R11.6", "R11.7")
+def test_live_writer_loses_nothing_through_a_killed_follower_and_a_frozen_cutover(scratch_source, empty_target, tmp_path):
+    writer = Writer(scratch_source, rate=RATE)
+    writer.start()
+    common = ("--source", scratch_source, "--target", empty_target, "--workdir", str(tmp_path))
+    try:
+        time.sleep(0.5)
+        copied = cli("pg", "run", "live", *common, "--capture-changes", "--replica-identity-full", "--workers", "2", "--chunk-rows", "40")
+        assert copied.returncode == 0, copied.stderr
+
+        follower = start_cli("pg", "follow", "live", *common)
+        time.sleep(2)
+        os.killpg(follower.pid, signal.SIGKILL)  # mid-follow: whatever it had not committed on the target is redone
+        follower.wait()
+        status = json.loads(cli("pg", "status", "live", "--target", empty_target, "--workdir", str(tmp_path)).stdout)
+        assert status["capture"]["changes_applied"] > 0 and status["capture"]["lag_bytes"] >= 0
+
+        follower = start_cli("pg", "follow", "live", *common)
+        time.sleep(1.5)
+        cut = cli("pg", "run", "live", *common, "--until", "cutover", "--freeze")
+        assert cut.returncode == 0, cut.stderr
+        assert follower.wait(timeout=30) == 0  # the cutover asked it to stop
+        time.sleep(0.3)
+    finally:
+        writer.stop()
+
+    written = len(writer.acknowledged)
+    assert written > 5 * RATE * 0.5 and writer.refused > 0, (written, writer.refused)  # writes ran throughout, then were refused
+    assert writer.missing_on(empty_target) == []  # every acknowledged write is on the target
+    result = compare(scratch_source, empty_target, workers=2, chunk_rows=40)
+    assert result.ok, (result.schema_differences, result.sequence_differences, [t for t in result.tables if not t.ok])
+
+    report = json.loads((tmp_path / "live" / "report.json").read_text())
+    assert report["phases"]["cutover"]["status"] == "done"
+    cutover = next(e for e in EventLog(tmp_path / "live" / "events.jsonl").read() if e["event"] == "cutover")
+    assert 0 < cutover["freeze_seconds"] < 30 and cutover["changes_drained"] >= 0
+    print(f"freeze {cutover['freeze_seconds']} s with a writer at {RATE}/s; {written} writes acknowledged, {writer.refused} refused")
+    assert _source_objects(scratch_source) == (0, 0, "d")  # publication, slot and REPLICA IDENTITY FULL undone
+    with psycopg.connect(scratch_source) as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        conn.execute("DELETE FROM comments")  # the old primary takes no more writes
+
+
+@pytest.mark.requirement("R11.1", "R11.5")
+def test_a_crash_between_target_commit_and_slot_advance_applies_nothing_twice(scratch_source, empty_target, tmp_path, monkeypatch):
+    run = PgRun("crash", scratch_source, empty_target, tmp_path, workers=2, chunk_rows=40, capture_changes=True,
+                replica_identity_full=True, freeze=True)
+    run.run(until="verify")
+    writer = Writer(scratch_source, rate=RATE)
+    writer.start()
+    time.sleep(1)
+    writer.stop()
+
+    def killed(self: capture.Follower, position: int) -> None:
+        raise SystemExit("killed after the target committed, before the slot advanced")
+
+    monkeypatch.setattr(capture.Follower, "advance", killed)
+    with pytest.raises(SystemExit):
+        run.follow(stop_when_caught_up=True)
+    monkeypatch.undo()
+    with psycopg.connect(scratch_source) as conn:  # the slot still holds what the target already has
+        confirmed = capture.lsn_int(conn.execute("SELECT confirmed_flush_lsn::text FROM pg_replication_slots").fetchone()[0])
+        assert confirmed < capture.lsn_int(run.status()["capture"]["applied_lsn"])
+    assert run.follow(stop_when_caught_up=True) == 0  # every transaction skipped: a second insert would have failed
+    run.run(until="cutover")  # the operator froze writes (the writer has stopped)
+    assert writer.missing_on(empty_target) == []
+    assert compare(scratch_source, empty_target, workers=2, chunk_rows=40).ok
