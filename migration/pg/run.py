@@ -309,6 +309,8 @@ class PgRun:
             if self.freeze:
                 self._make_source_read_only(admin, source)
             timings["freeze_seconds"] = round(time.monotonic() - started, 3)
+            # Nothing should reach the source now; should anything have, it is carried over and counted here.
+            timings["changes_after_freeze"] = follower.drain(scalar_lsn(admin, "pg_current_wal_insert_lsn()"))
             capture.drop(admin, captured["slot"], captured["publication"], captured["identity_full"])
         with target.transaction():
             state.mark(target, self.name, "cutover", "done", detail | timings)
@@ -333,15 +335,17 @@ class PgRun:
         return differences + [f"{r.table}: {_summary(r)}" for r in failed], detail
 
     def _make_source_read_only(self, admin: psycopg.Connection, source: psycopg.Connection) -> None:
-        """End the freeze for good: new sessions are read-only, and every other session (the writers waiting on the
-        lock) is ended, so no write reaches the old primary after cutover; then the lock is released."""
-        database = scalar(admin, "SELECT current_database()")
-        admin.execute(sql.SQL("ALTER DATABASE {} SET default_transaction_read_only = on").format(sql.Identifier(database)))
-        admin.execute(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND backend_type = 'client backend' AND pid <> ALL(%s)",
-            ([admin.info.backend_pid, source.info.backend_pid],),
-        )
+        """End the freeze for good: the database is made read-only for new sessions (committed at once, from a second
+        session, while the lock still holds); every session that started before that (the writers waiting on the
+        lock among them) is ended, sweeping until none is left; then the lock is released."""
+        database = sql.Identifier(scalar(admin, "SELECT current_database()"))
+        with capture.source_admin(self.source_dsn, self.app) as other:
+            other.execute(sql.SQL("ALTER DATABASE {} SET default_transaction_read_only = on").format(database))
+            read_only_since = scalar(other, "SELECT clock_timestamp()")
+            ours = [admin.info.backend_pid, source.info.backend_pid, other.info.backend_pid]
+            while scalar(other, "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE datname = current_database()"
+                         " AND backend_type = 'client backend' AND backend_start < %s AND pid <> ALL(%s)", (read_only_since, ours)):
+                pass
         admin.execute("COMMIT")
 
     def _post_checks(self, source: psycopg.Connection, target: psycopg.Connection) -> None:
