@@ -20,6 +20,7 @@ class Table:
     columns: tuple[str, ...]  # stored (non-generated) columns, in table order
     key: tuple[str, ...]  # primary key columns; empty when the table has none
     key_types: tuple[str, ...]
+    column_types: tuple[str, ...] = ()  # format_type() of each column
 
     @property
     def qualified(self) -> str:
@@ -37,6 +38,9 @@ def user_tables(conn: psycopg.Connection) -> list[Table]:
                array(SELECT a.attname FROM pg_attribute a
                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
                      ORDER BY a.attnum),
+               array(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                     ORDER BY a.attnum),
                coalesce(array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
                               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.ord), '{{}}'),
                coalesce(array(SELECT format_type(a.atttypid, a.atttypmod) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
@@ -47,7 +51,7 @@ def user_tables(conn: psycopg.Connection) -> list[Table]:
         ORDER BY n.nspname, c.relname
         """
     ).fetchall()
-    return [Table(s, n, tuple(cols), tuple(key), tuple(types)) for s, n, cols, key, types in rows]
+    return [Table(s, n, tuple(cols), tuple(key), tuple(key_types), tuple(types)) for s, n, cols, types, key, key_types in rows]
 
 
 def schema_description(conn: psycopg.Connection) -> dict[str, dict]:

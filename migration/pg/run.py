@@ -176,12 +176,20 @@ class PgRun:
 
             copy_all(self.source_dsn, self.target_dsn, self.name, pending, self.workers, snapshot, copied)
         catalog.set_sequences(source, target)
-        script = schema.section_sql(state.schema_archive(target, self.name), "post-data")
-        with target.transaction():  # constraints and indexes after the data, atomically with the phase marker
-            schema.apply(target, script)
+        self._post_data(target)
+        with target.transaction():
             progress = state.chunk_progress(target, self.name)
             state.mark(target, self.name, "data", "done", {"rows": sum(r for _, _, r in progress.values()), "chunks": len(chunks)})
-        self.events.emit("post-data-applied", run=self.name)
+
+    def _post_data(self, target: psycopg.Connection) -> None:
+        """Keys, indexes and foreign keys after the data, in stages: indexes and keys in parallel, foreign keys added
+        without validation, then validated in parallel, then anything else (triggers, ...) in order."""
+        preamble, steps = schema.post_data_steps(schema.section_sql(state.schema_archive(target, self.name), "post-data"))
+        done = {step for (step,) in target.execute(f"SELECT step FROM {STATE_SCHEMA}.post_data WHERE run = %s", (self.name,))}
+        for stage in (1, 2, 3, 4):
+            todo = [s for s in steps if s.stage == stage and s.key not in done]
+            schema.apply_steps(self.target_dsn, self.name, preamble, todo, self.workers if stage in (1, 3) else 1, self.app)
+        self.events.emit("post-data-applied", run=self.name, steps=len(steps))
 
     @contextmanager
     def _copy_snapshot(self, source: psycopg.Connection, target: psycopg.Connection, captured: dict | None) -> Iterator[str | None]:

@@ -15,6 +15,9 @@ CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA};
 CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.runs (
     run text PRIMARY KEY, source text NOT NULL, schema_archive bytea, created_at timestamptz NOT NULL DEFAULT now(),
     target_schemas jsonb NOT NULL DEFAULT '[]');  -- the target's schemas before the run: owner, ACL, comment
+CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.post_data (  -- post-data steps done (indexes, keys, foreign keys)
+    run text REFERENCES {STATE_SCHEMA}.runs ON DELETE CASCADE, step text, done_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run, step));
 CREATE TABLE IF NOT EXISTS {STATE_SCHEMA}.capture (  -- change capture: the slot, and what is applied
     run text PRIMARY KEY REFERENCES {STATE_SCHEMA}.runs ON DELETE CASCADE, slot text NOT NULL, publication text NOT NULL,
     identity_full jsonb NOT NULL DEFAULT '[]', consistent_lsn pg_lsn, applied_lsn pg_lsn, source_lsn pg_lsn,
