@@ -135,9 +135,8 @@ def sequences(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[int, bool
     }
 
 
-def sequence_differences(source: psycopg.Connection, target: psycopg.Connection) -> list[str]:
+def sequence_differences(mine: dict[tuple[str, str], tuple[int, bool]], theirs: dict[tuple[str, str], tuple[int, bool]]) -> list[str]:
     """Sequences whose value (or is_called) differs, or that exist on one side only."""
-    mine, theirs = sequences(source), sequences(target)
     return [
         f"sequence {schema}.{name}: source {mine.get((schema, name))}, target {theirs.get((schema, name))}"
         for schema, name in sorted(mine.keys() | theirs.keys()) if mine.get((schema, name)) != theirs.get((schema, name))

@@ -26,5 +26,5 @@ def compare(source_dsn: str, target_dsn: str, workers: int = 4, chunk_rows: int 
         mine, theirs = catalog.schema_description(source), catalog.schema_description(target)
         catalog.require_same_tables(mine, theirs)
         chunks = [c for t in catalog.user_tables(source) for c in plan(source, t, chunk_rows)]
-        sequences = catalog.sequence_differences(source, target)
+        sequences = catalog.sequence_differences(catalog.sequences(source), catalog.sequences(target))
     return Comparison(catalog.schema_differences(mine, theirs), sequences, verify(source_dsn, target_dsn, chunks, workers))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +23,7 @@ from migration.pg.catalog import STATE_SCHEMA, Table
 from migration.pg.chunks import Chunk, plan
 from migration.pg.connect import connect, describe, scalar
 from migration.pg.copy import copy_all
-from migration.pg.verify import TableResult, verify, verify_rows
+from migration.pg.verify import TableResult, compare_rows, observe_rows, verify
 
 
 class PgRun:
@@ -333,9 +334,13 @@ class PgRun:
                 touched[table] = None
             else:
                 touched.setdefault(table, []).append(key)  # type: ignore[union-attr]  # not None: checked above
-        described = [catalog.schema_description(source), catalog.schema_description(target)]
-        results = verify_rows(source, target, tables, touched)
-        differences = catalog.schema_differences(*described) + catalog.sequence_differences(source, target)
+        def observe(conn: psycopg.Connection) -> tuple[dict, dict, tuple[dict, dict]]:
+            return catalog.schema_description(conn), catalog.sequences(conn), observe_rows(conn, tables, touched)
+
+        with ThreadPoolExecutor(2) as pool:  # both sides at once
+            mine, theirs = pool.map(observe, (source, target))
+        results = compare_rows(tables, mine[2], theirs[2], source, target)
+        differences = catalog.schema_differences(mine[0], theirs[0]) + catalog.sequence_differences(mine[1], theirs[1])
         failed = [r for r in results if not r.ok]
         detail = {"schema_differences": differences, "tables": [asdict(r) | {"ok": r.ok} for r in results],
                   "rows_checked": sum(len(k) if k is not None else 0 for k in touched.values()),
@@ -367,7 +372,7 @@ class PgRun:
         (except against a live source's snapshot: sequences are not transactional, they are set at cutover)."""
         differences = catalog.schema_differences(catalog.schema_description(source), catalog.schema_description(target))
         if not snapshot:
-            differences += catalog.sequence_differences(source, target)
+            differences += catalog.sequence_differences(catalog.sequences(source), catalog.sequences(target))
         results = verify(self.source_dsn, self.target_dsn, self._chunks(source, target), self.workers, app=self.app, snapshot=snapshot)
         detail = {"schema_differences": differences, "tables": [asdict(r) | {"ok": r.ok} for r in results]}
         problems = differences + [f"{r.table}: {_summary(r)}" for r in results if not r.ok]

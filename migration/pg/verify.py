@@ -131,33 +131,36 @@ def verify(source_dsn: str, target_dsn: str, chunks: list[Chunk], workers: int, 
     return sorted(results.values(), key=lambda r: r.table)
 
 
-def verify_rows(source: psycopg.Connection, target: psycopg.Connection, tables: list[Table],
-                touched: dict[str, list[list[str]] | None]) -> list[TableResult]:
-    """The check at cutover: every table's row count, and the rows that changed since the full verification
-    (`touched`: keys per table; None = the whole table, for a table without a key or one that was truncated)."""
-    counts = [
-        dict(zip([t.qualified for t in tables], conn.execute(
-            sql.SQL("SELECT {}").format(sql.SQL(", ").join(sql.SQL("(SELECT count(*) FROM {})").format(t.ident) for t in tables))
-        ).fetchone() or (), strict=True))
-        for conn in (source, target)
-    ]
+def observe_rows(conn: psycopg.Connection, tables: list[Table], touched: dict[str, list[list[str]] | None]) -> tuple[dict, dict]:
+    """One side of the check at cutover: ({table: row count}, {table: digest of the rows that changed}). `touched`
+    holds keys per table; None = the whole table (a table without a key, or one that was truncated)."""
+    counts = dict(zip([t.qualified for t in tables], conn.execute(
+        sql.SQL("SELECT {}").format(sql.SQL(", ").join(sql.SQL("(SELECT count(*) FROM {})").format(t.ident) for t in tables))
+    ).fetchone() or (), strict=True))
+    digests: dict[str, object] = {}
+    for table in tables:
+        keys = touched.get(table.qualified, [])
+        if keys is None or (keys and not table.key):
+            digests[table.qualified] = chunk_digest(conn, Chunk(table, 0, None, None))
+        elif keys:
+            digests[table.qualified] = _key_digests(conn, table, keys)
+    return counts, digests
+
+
+def compare_rows(tables: list[Table], mine: tuple[dict, dict], theirs: tuple[dict, dict],
+                 source: psycopg.Connection, target: psycopg.Connection) -> list[TableResult]:
+    """Both sides' observations compared; a whole table that differs is narrowed to its rows."""
     results = []
     for table in tables:
-        result = TableResult(table.qualified, counts[0][table.qualified], counts[1][table.qualified])
-        if table.qualified in touched:
-            keys = touched[table.qualified]
-            chunk = Chunk(table, 0, None, None)
-            if keys is None or not table.key:
-                digests = (chunk_digest(source, chunk), chunk_digest(target, chunk))
-                mismatch = digests[0] != digests[1]
-                narrowed = (row_digests(source, chunk), row_digests(target, chunk)) if mismatch else None
-            else:
-                narrowed = (_key_digests(source, table, keys), _key_digests(target, table, keys))
-                mismatch = narrowed[0] != narrowed[1]
+        name = table.qualified
+        result = TableResult(name, mine[0][name], theirs[0][name])
+        if name in mine[1]:
             result.chunks = 1
-            if mismatch and narrowed:
+            if mine[1][name] != theirs[1][name]:
                 result.mismatched_chunks = 1
-                narrow(result, chunk, *narrowed)
+                chunk = Chunk(table, 0, None, None)
+                whole = isinstance(mine[1][name], tuple)
+                narrow(result, chunk, *((row_digests(source, chunk), row_digests(target, chunk)) if whole else (mine[1][name], theirs[1][name])))
         results.append(result)
     return results
 

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from migration_helpers import Writer, cli, start_cli
 
+from migration.errors import MigrationError
 from migration.events import EventLog
 from migration.pg import capture
 from migration.pg.compare import compare
@@ -91,6 +92,16 @@ def test_a_crash_between_target_commit_and_slot_advance_applies_nothing_twice(sc
         confirmed = capture.lsn_int(conn.execute("SELECT confirmed_flush_lsn::text FROM pg_replication_slots").fetchone()[0])
         assert confirmed < capture.lsn_int(run.status()["capture"]["applied_lsn"])
     assert run.follow(stop_when_caught_up=True) == 0  # every transaction skipped: a second insert would have failed
-    run.run(until="cutover")  # the operator froze writes (the writer has stopped)
+
+    # The cutover checks the rows the changes touched: a touched row altered on the target is named, nothing is cut over.
+    key = next(key for table, key, _ in writer.acknowledged if table == "messages")
+    with psycopg.connect(empty_target, autocommit=True) as conn:
+        conn.execute("UPDATE messages SET content = 'tampered' WHERE id = %s", (key,))
+    with pytest.raises(MigrationError, match=rf"cutover verification failed: public.messages: .*altered {key}"):
+        run.run(until="cutover")
+    with psycopg.connect(empty_target, autocommit=True) as conn, psycopg.connect(scratch_source, autocommit=True) as source:
+        source.execute("UPDATE users SET bio = bio WHERE false")  # the failed cutover lifted its freeze: the source takes writes
+        conn.execute("UPDATE messages SET content = %s WHERE id = %s", (source.execute("SELECT content FROM messages WHERE id = %s", (key,)).fetchone()[0], key))
+    run.run(until="cutover")
     assert writer.missing_on(empty_target) == []
     assert compare(scratch_source, empty_target, workers=2, chunk_rows=40).ok
