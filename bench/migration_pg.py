@@ -2,7 +2,7 @@
 the platform's real schema (migration/fixture.py), all in one session on the same two local PostgreSQL 15 clusters;
 then the cutover's write freeze with change capture while a writer runs at --rate writes/s.
 
-    python bench/migration_pg.py --scales 1000 3000    # 671k rows; ≈ 2 GB
+    python bench/migration_pg.py --scales 1000 3400    # 671k rows; ≈ 2.1 GB
 Prints one JSON object per line; the numbers go into bench/RESULTS.md ("## Migration")."""
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def freeze(source: PostgresCluster, target: PostgresCluster, root: Path, scale: 
         freezes.append(event["freeze_seconds"])
         details.append({k: v for k, v in event.items() if k not in ("ts", "pid", "event", "run")}
                        | {"cutover_command_seconds": round(cutover_seconds, 2), "writes_acknowledged": acknowledged,
+                          "writes_per_second": round(acknowledged / writer.seconds),
                           "writes_refused": writer.refused, "acknowledged_missing_on_target": len(missing), "identical": identical,
                           "load": os.getloadavg()[0]})
         drop(target, f"live{trial}")
@@ -132,7 +133,7 @@ def freeze(source: PostgresCluster, target: PostgresCluster, root: Path, scale: 
 
 def main() -> None:
     options = argparse.ArgumentParser()
-    options.add_argument("--scales", type=int, nargs="+", default=[1000, 3000])
+    options.add_argument("--scales", type=int, nargs="*", default=[1000, 3400], help="fixture sizes (1000 = 671k rows; 3400 ≈ 2.1 GB)")
     options.add_argument("--workers", type=int, default=4)
     options.add_argument("--rate", type=float, default=250, help="writer's writes per second during the freeze trials")
     options.add_argument("--freeze-trials", type=int, default=3)

@@ -49,9 +49,9 @@ def parser() -> argparse.ArgumentParser:
     _s3(areas.add_parser("s3", help="S3 content: copy, verify").add_subparsers(required=True, metavar="COMMAND"))
     _cache(areas.add_parser("cache", help="Redis: rebuild, check").add_subparsers(required=True, metavar="COMMAND"))
     _backup(areas.add_parser("backup", help="backups: verify").add_subparsers(required=True, metavar="COMMAND"))
-    fixture = areas.add_parser("fixture", help="create a platform-shaped database (tests, benchmarks, rehearsals)")
+    fixture = areas.add_parser("fixture", help="create the platform's real schema filled with hostile values (tests, benchmarks, rehearsals)")
     fixture.add_argument("--dsn", required=True)
-    fixture.add_argument("--scale", type=int, default=100)
+    fixture.add_argument("--scale", type=int, default=1000, help="1000 ≈ 671,000 rows (≈ 0.6 GB); 3400 ≈ 2.1 GB")
     fixture.set_defaults(handler=_fixture)
     return root
 

@@ -52,22 +52,16 @@ def keyless(tables: list[Table]) -> list[str]:
     return [t.qualified for t in tables if not t.key]
 
 
-def create_publication(admin: psycopg.Connection, publication: str, tables: list[Table], replica_identity_full: bool) -> list[str]:
-    """Publish every user table; returns the keyless tables set to REPLICA IDENTITY FULL (to be reset later)."""
-    without_key = keyless(tables)
-    if without_key and not replica_identity_full:
-        raise MigrationError(
-            f"tables without a primary key cannot be followed: {', '.join(without_key)}; pass --replica-identity-full to set"
-            " REPLICA IDENTITY FULL on them (a change to the source's catalog, reset at cleanup), or migrate without --capture-changes"
-        )
+def create_publication(admin: psycopg.Connection, publication: str, tables: list[Table], identity_full: list[str]) -> None:
+    """Publish every user table; `identity_full`: the keyless tables the operator allowed REPLICA IDENTITY FULL on
+    (the run refused the others before writing anything)."""
     with admin.transaction():
         for table in tables:
-            if not table.key:
+            if table.qualified in identity_full:
                 admin.execute(sql.SQL("ALTER TABLE {} REPLICA IDENTITY FULL").format(table.ident))
         admin.execute(sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(publication)))
         admin.execute(sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(
             sql.Identifier(publication), sql.SQL(", ").join(t.ident for t in tables)))
-    return without_key
 
 
 @contextmanager
@@ -86,8 +80,9 @@ def exported_snapshot(dsn: str, slot: str, temporary: bool, app: str) -> Iterato
         conn.execute("SET statement_timeout = 0")
         conn.execute("SET idle_in_transaction_session_timeout = 0")
         command = f'CREATE_REPLICATION_SLOT "{slot}" {"TEMPORARY " if temporary else ""}LOGICAL pgoutput (SNAPSHOT \'export\')'
-        _, lsn, snapshot, _ = conn.execute(command).fetchone() or (None, None, None, None)
-        yield lsn, snapshot
+        created = conn.execute(command).fetchone()
+        assert created is not None  # slot_name, consistent_point, snapshot_name, output_plugin
+        yield created[1], created[2]
     finally:
         conn.close()
 

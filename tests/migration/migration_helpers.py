@@ -48,6 +48,7 @@ class Writer(threading.Thread):
         self.dsn, self.interval = dsn, 1 / rate
         self.acknowledged: list[tuple[str, str, str | None]] = []  # (table, key, value or None when deleted)
         self.refused = 0
+        self.seconds = 0.0  # how long it wrote (for the rate achieved)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -65,6 +66,7 @@ class Writer(threading.Thread):
                 if conn:
                     conn.close()
             time.sleep(max(0.0, started + number * self.interval - time.monotonic()))
+        self.seconds = time.monotonic() - started
         if conn:
             conn.close()
 
