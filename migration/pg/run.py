@@ -234,6 +234,9 @@ class PgRun:
             self._milestone("verify", source, target, snapshot=snapshot)
             with target.transaction():  # every row is verified as of this point: start the list of changed rows anew
                 target.execute(f"DELETE FROM {STATE_SCHEMA}.touched WHERE run = %s", (self.name,))
+        # Before the freeze, not during it: statistics and the visibility map, so the cutover's counts and key
+        # look-ups are quick (autovacuum would get there too, later).
+        target.execute("VACUUM (ANALYZE)")
 
     def follow(self, stop_when_caught_up: bool = False, poll_seconds: float = 0.2) -> int:
         """Apply the source's changes until asked to stop (cutover, Ctrl-C) or, optionally, once caught up.

@@ -46,6 +46,7 @@ class Writer(threading.Thread):
     def __init__(self, dsn: str, rate: float = 200):
         super().__init__(daemon=True)
         self.dsn, self.interval = dsn, 1 / rate
+        self.prefix = f"writer-{time.time_ns()}"  # new keys never collide with an earlier writer's
         self.acknowledged: list[tuple[str, str, str | None]] = []  # (table, key, value or None when deleted)
         self.refused = 0
         self.seconds = 0.0  # how long it wrote (for the rate achieved)
@@ -73,7 +74,7 @@ class Writer(threading.Thread):
     def _write(self, conn: psycopg.Connection, n: int, users: list[str], inserted: list[str]) -> None:
         kind = n % 6
         if kind == 0:
-            key = f"writer-{n}"
+            key = f"{self.prefix}-{n}"
             conn.execute("""INSERT INTO messages (id, "senderId", "recipientId", content, "updatedAt") VALUES (%s, %s, %s, %s, now())""",
                          (key, users[n % len(users)], users[(n + 1) % len(users)], f"hello {n} ✓ 'quoted'"))
             inserted.append(key)
@@ -91,11 +92,11 @@ class Writer(threading.Thread):
             conn.execute("UPDATE messages SET content = %s WHERE id = %s", (f"edited {n}", key))
             self.acknowledged.append(("messages", key, f"edited {n}"))
         elif kind == 4:  # keyless: REPLICA IDENTITY FULL
-            conn.execute("INSERT INTO verificationtokens VALUES (%s, %s, now())", (f"writer-{n}", f"token-{n}"))
-            self.acknowledged.append(("verificationtokens", f"token-{n}", f"writer-{n}"))
+            conn.execute("INSERT INTO verificationtokens VALUES (%s, %s, now())", (self.prefix, f"{self.prefix}-token-{n}"))
+            self.acknowledged.append(("verificationtokens", f"{self.prefix}-token-{n}", self.prefix))
             if n % 4 == 0:
-                conn.execute("DELETE FROM verificationtokens WHERE token = %s", (f"token-{n - 6}",))
-                self.acknowledged.append(("verificationtokens", f"token-{n - 6}", None))
+                conn.execute("DELETE FROM verificationtokens WHERE token = %s", (f"{self.prefix}-token-{n - 6}",))
+                self.acknowledged.append(("verificationtokens", f"{self.prefix}-token-{n - 6}", None))
         else:  # composite primary key
             row = conn.execute("""DELETE FROM "_TierContent" WHERE ("A", "B") = (SELECT "A", "B" FROM "_TierContent" ORDER BY 1, 2 LIMIT 1)
                                   RETURNING "A" || '/' || "B" """).fetchone()
