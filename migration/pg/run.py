@@ -3,6 +3,7 @@ reversible before cutover (R11.1, R11.5, R11.6, R11.7, R2.2)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -228,7 +229,7 @@ class PgRun:
         # The source keeps changing: take a new consistent point (a temporary slot's snapshot), apply the captured
         # changes up to exactly that point, and compare the target with the source as of that snapshot.
         with self._follower(source, target, captured) as follower, \
-                capture.exported_snapshot(self.source_dsn, captured["slot"] + "_verify", True, self.app) as (lsn, snapshot):
+                capture.exported_snapshot(self.source_dsn, f"{captured['slot']}_v{os.getpid():x}", True, self.app) as (lsn, snapshot):
             applied = follower.drain(capture.lsn_int(lsn))
             self.events.emit("caught-up", run=self.name, phase="verify", lsn=lsn, changes=applied)
             self._milestone("verify", source, target, snapshot=snapshot)

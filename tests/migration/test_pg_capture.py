@@ -105,3 +105,39 @@ def test_a_crash_between_target_commit_and_slot_advance_applies_nothing_twice(sc
     run.run(until="cutover")
     assert writer.missing_on(empty_target) == []
     assert compare(scratch_source, empty_target, workers=2, chunk_rows=40).ok
+
+
+def _kill_when(process, events_path, event: str, phase: str | None = None, timeout: float = 60) -> bool:
+    """SIGKILL the run as soon as its event log shows `event` (for `phase`); False if it finished first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(e["event"] == event and e.get("phase", phase) == phase for e in EventLog(events_path).read()):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.005)
+    return False
+
+
+@pytest.mark.requirement("R11.1", "R11.5")
+def test_capture_runs_killed_in_the_copy_and_in_the_verification_resume(scratch_source, empty_target, tmp_path):
+    """A copy killed midway starts over from a new slot and snapshot (the old snapshot died with it); a
+    verification killed midway takes a new consistent point; nothing is lost either way."""
+    writer = Writer(scratch_source, rate=RATE)
+    writer.start()
+    common = ("--source", scratch_source, "--target", empty_target, "--workdir", str(tmp_path), "--workers", "2", "--chunk-rows", "40")
+    events = tmp_path / "killed" / "events.jsonl"
+    try:
+        copy = start_cli("pg", "run", "killed", *common, "--capture-changes", "--replica-identity-full")
+        assert _kill_when(copy, events, "chunk-copied")
+        verify = start_cli("pg", "run", "killed", *common)
+        assert _kill_when(verify, events, "phase-start", phase="verify")
+        assert cli("pg", "run", "killed", *common).returncode == 0
+        cut = cli("pg", "run", "killed", *common, "--until", "cutover", "--freeze")
+        assert cut.returncode == 0, cut.stderr
+    finally:
+        writer.stop()
+    assert [e["event"] for e in EventLog(events).read()].count("copy-restarted") == 1
+    assert writer.missing_on(empty_target) == []
+    assert compare(scratch_source, empty_target, workers=2, chunk_rows=40).ok
+    assert _source_objects(scratch_source) == (0, 0, "d")
