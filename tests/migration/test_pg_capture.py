@@ -10,7 +10,7 @@ import time
 
 import psycopg
 import pytest
-from migration_helpers import Writer, cli, start_cli
+from migration_helpers import Writer, cli, fingerprint, start_cli
 
 from migration.errors import MigrationError
 from migration.events import EventLog
@@ -141,3 +141,15 @@ def test_capture_runs_killed_in_the_copy_and_in_the_verification_resume(scratch_
     assert writer.missing_on(empty_target) == []
     assert compare(scratch_source, empty_target, workers=2, chunk_rows=40).ok
     assert _source_objects(scratch_source) == (0, 0, "d")
+
+
+@pytest.mark.requirement("R11.5")
+def test_rollback_of_a_capture_run_removes_what_it_made_on_the_source(scratch_source, empty_target, tmp_path):
+    PgRun("undo", scratch_source, empty_target, tmp_path, workers=2, chunk_rows=40, capture_changes=True,
+          replica_identity_full=True).run(until="verify")
+    assert _source_objects(scratch_source) == (1, 1, "f")
+    without_source = cli("pg", "rollback", "undo", "--target", empty_target, "--workdir", str(tmp_path))
+    assert without_source.returncode == 2 and "pass --source so that its slot migration_undo_" in without_source.stderr
+    rolled = cli("pg", "rollback", "undo", "--target", empty_target, "--source", scratch_source, "--workdir", str(tmp_path))
+    assert rolled.returncode == 0, rolled.stderr
+    assert _source_objects(scratch_source) == (0, 0, "d") and fingerprint(empty_target) == {}
