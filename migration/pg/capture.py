@@ -15,7 +15,7 @@ import json
 import re
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -298,6 +298,19 @@ def apply(target: psycopg.Connection, run: str, transactions: list[Transaction],
         )
 
 
+def wal_insert_end(conn: psycopg.Connection) -> int:
+    """The end of the WAL inserted so far: every transaction committed before this call ends at or before it.
+    `pg_current_wal_insert_lsn()` points past the page header when nothing is on the current page yet; that
+    position is never flushed until another record comes, so it is taken back to the page's start."""
+    position, block, segment = conn.execute(
+        "SELECT pg_current_wal_insert_lsn()::text, current_setting('wal_block_size')::int,"
+        " (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')"
+    ).fetchone() or ("0/0", 8192, 0)
+    lsn = lsn_int(position)
+    header = 40 if lsn % segment == 40 else 24  # a segment's first page has the long header
+    return lsn - header if lsn % block == header else lsn
+
+
 def lsn_text(lsn: int) -> str:
     return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
 
@@ -357,14 +370,15 @@ class Follower:
                 time.sleep(0.1)
         return []
 
-    def drain(self, upto: int, on_batch: Callable[[int], None] | None = None) -> int:
-        """Apply everything committed before `upto`; returns the number of changes applied."""
+    def drain(self, upto: int) -> int:
+        """Apply everything committed before `upto`; returns the number of changes applied. Waits for the WAL up to
+        `upto` to be flushed (decoding reads only flushed WAL; with synchronous_commit = off that takes a moment)."""
         total = 0
         while True:
             count, caught_up = self.step(upto)
             total += count
-            if on_batch:
-                on_batch(count)
-            if caught_up:
+            if caught_up and self.applied_lsn() >= upto:
                 return total
+            if not count:
+                time.sleep(0.005)
 

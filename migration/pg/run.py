@@ -304,7 +304,7 @@ class PgRun:
             timings["lock_seconds"] = round(time.monotonic() - started, 3)
             # Every write acknowledged before the freeze is in the WAL before this position. Decoding reads only
             # flushed WAL: with synchronous_commit = off the WAL writer flushes it within wal_writer_delay.
-            end = scalar_lsn(admin, "pg_current_wal_insert_lsn()")
+            end = capture.wal_insert_end(admin)
             while scalar_lsn(admin, "pg_current_wal_flush_lsn()") < end:
                 time.sleep(0.005)
             timings["changes_drained"] = follower.drain(end)
@@ -323,7 +323,7 @@ class PgRun:
                 self._make_source_read_only(admin, source)
             timings["freeze_seconds"] = round(time.monotonic() - started, 3)
             # Nothing should reach the source now; should anything have, it is carried over and counted here.
-            timings["changes_after_freeze"] = follower.drain(scalar_lsn(admin, "pg_current_wal_insert_lsn()"))
+            timings["changes_after_freeze"] = follower.drain(capture.wal_insert_end(admin))
             capture.drop(admin, captured["slot"], captured["publication"], captured["identity_full"])
         with target.transaction():
             state.mark(target, self.name, "cutover", "done", detail | timings)

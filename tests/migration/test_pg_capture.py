@@ -153,3 +153,23 @@ def test_rollback_of_a_capture_run_removes_what_it_made_on_the_source(scratch_so
     rolled = cli("pg", "rollback", "undo", "--target", empty_target, "--source", scratch_source, "--workdir", str(tmp_path))
     assert rolled.returncode == 0, rolled.stderr
     assert _source_objects(scratch_source) == (0, 0, "d") and fingerprint(empty_target) == {}
+
+
+def test_the_wal_end_never_waits_for_an_empty_page_header():
+    """pg_current_wal_insert_lsn() points past the header of a page nothing is written on yet; that position is
+    flushed only when another record comes, so the cutover (source frozen) would wait for ever."""
+
+    class At:
+        def __init__(self, lsn: str):
+            self.row = (lsn, 8192, 16 * 1024 * 1024)
+
+        def execute(self, query: str) -> At:
+            return self
+
+        def fetchone(self) -> tuple:
+            return self.row
+
+    assert capture.wal_insert_end(At("0/1A2000")) == 0x1A2000  # a record ended exactly on the page boundary
+    assert capture.wal_insert_end(At("0/1A2018")) == 0x1A2000  # + a short page header (24 bytes)
+    assert capture.wal_insert_end(At("0/3000028")) == 0x3000000  # + a segment's long header (40 bytes)
+    assert capture.wal_insert_end(At("0/1A2020")) == 0x1A2020  # a record's continuation ends on this page
