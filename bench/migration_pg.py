@@ -131,6 +131,48 @@ def freeze(source: PostgresCluster, target: PostgresCluster, root: Path, scale: 
             "rate": rate, "scale": scale}
 
 
+def native_freeze(source: PostgresCluster, target: PostgresCluster, root: Path, scale: int, rate: float, trials: int) -> dict:
+    """The reference: PostgreSQL's own publication/subscription with the same writer. Its freeze is the time from
+    the same table lock until the target shows the last write acknowledged before it (commit order); it checks
+    nothing else."""
+    freezes = []
+    source_dsn = create(source, "native")
+    fixture.create(source_dsn, scale)
+    with psycopg.connect(source_dsn, autocommit=True) as conn:
+        conn.execute("ALTER TABLE verificationtokens REPLICA IDENTITY FULL")
+        conn.execute("CREATE PUBLICATION native FOR ALL TABLES")
+    archive = root / "native.schema"
+    subprocess.run([pg_tool("pg_dump"), "--schema-only", "--format=custom", f"--file={archive}", f"--dbname={source_dsn}"], check=True)
+    for trial in range(trials):
+        with psycopg.connect(source.dsn(), autocommit=True) as conn:
+            conn.execute("ALTER DATABASE native RESET default_transaction_read_only")
+        target_dsn = create(target, f"native{trial}")
+        subprocess.run([pg_tool("pg_restore"), "--no-owner", "--no-privileges", f"--dbname={target_dsn}", str(archive)], check=True)
+        writer = Writer(source_dsn, rate=rate)
+        writer.start()
+        with psycopg.connect(target_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE SUBSCRIPTION native{trial} CONNECTION '{source.dsn('native')}' PUBLICATION native")
+            while conn.execute("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'").fetchone()[0]:
+                time.sleep(0.1)
+            time.sleep(5)
+            with psycopg.connect(source_dsn, autocommit=True) as admin:
+                started = time.monotonic()
+                admin.execute("BEGIN")
+                admin.execute("LOCK TABLE messages, users, comments, verificationtokens, \"_TierContent\" IN EXCLUSIVE MODE")
+                table, key, value = writer.acknowledged[-1]
+                while (table, key, value) in writer.missing_on_subset(target_dsn, [(table, key, value)]):
+                    time.sleep(0.002)
+                freezes.append(round(time.monotonic() - started, 3))
+                admin.execute("ROLLBACK")
+            writer.stop()
+            while writer.missing_on(target_dsn):  # everything arrives in the end (the writer wrote after the lock too)
+                time.sleep(0.2)
+            conn.execute(f"DROP SUBSCRIPTION native{trial}")
+        drop(target, f"native{trial}")
+    drop(source, "native")
+    return {"native_freeze_seconds": freezes, "native_freeze_median_seconds": statistics.median(freezes), "rate": rate, "scale": scale}
+
+
 def main() -> None:
     options = argparse.ArgumentParser()
     options.add_argument("--scales", type=int, nargs="*", default=[1000, 3400], help="fixture sizes (1000 = 671k rows; 3400 ≈ 2.1 GB)")
@@ -138,6 +180,7 @@ def main() -> None:
     options.add_argument("--rate", type=float, default=250, help="writer's writes per second during the freeze trials")
     options.add_argument("--freeze-trials", type=int, default=3)
     options.add_argument("--freeze-scale", type=int, default=1000)
+    options.add_argument("--native-trials", type=int, default=3, help="the same freeze with PostgreSQL's publication/subscription")
     args = options.parse_args()
     print(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.platform(),
                       "cpus": os.cpu_count(), "pgcopydb": subprocess.run(["pgcopydb", "--version"], capture_output=True, text=True).stderr.strip().splitlines()[-1:]}), flush=True)
@@ -151,6 +194,8 @@ def main() -> None:
             drop(source, "platform")
         if args.freeze_trials:
             print(json.dumps(freeze(source, target, root, args.freeze_scale, args.rate, args.freeze_trials, args.workers)), flush=True)
+        if args.native_trials:
+            print(json.dumps(native_freeze(source, target, root, args.freeze_scale, args.rate, args.native_trials)), flush=True)
     finally:
         source.stop()
         target.stop()

@@ -109,7 +109,10 @@ class Writer(threading.Thread):
 
     def missing_on(self, dsn: str) -> list[tuple[str, str, str | None]]:
         """Acknowledged writes whose final state is not what `dsn` holds (empty: every write arrived)."""
-        final = {(table, key): value for table, key, value in self.acknowledged}
+        return self.missing_on_subset(dsn, self.acknowledged)
+
+    def missing_on_subset(self, dsn: str, writes: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+        final = {(table, key): value for table, key, value in writes}
         queries = {
             "messages": "SELECT content FROM messages WHERE id = %s",
             "users": 'SELECT "displayName" FROM users WHERE id = %s',
