@@ -45,13 +45,13 @@ def _service_errors() -> tuple[type[Exception], ...]:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="migration", description="DirectFanz data migration to AWS (R11)")
     areas = root.add_subparsers(required=True, metavar="AREA")
-    _pg(areas.add_parser("pg", help="PostgreSQL: run, status, rollback, verify").add_subparsers(required=True, metavar="COMMAND"))
+    _pg(areas.add_parser("pg", help="PostgreSQL: run, follow, status, rollback, verify").add_subparsers(required=True, metavar="COMMAND"))
     _s3(areas.add_parser("s3", help="S3 content: copy, verify, manifest and batch-job (S3 Batch Operations)").add_subparsers(required=True, metavar="COMMAND"))
     _cache(areas.add_parser("cache", help="Redis: rebuild, check").add_subparsers(required=True, metavar="COMMAND"))
     _backup(areas.add_parser("backup", help="backups: verify").add_subparsers(required=True, metavar="COMMAND"))
-    fixture = areas.add_parser("fixture", help="create a platform-shaped database (tests, benchmarks, rehearsals)")
+    fixture = areas.add_parser("fixture", help="create the platform's real schema filled with hostile values (tests, benchmarks, rehearsals)")
     fixture.add_argument("--dsn", required=True)
-    fixture.add_argument("--scale", type=int, default=100)
+    fixture.add_argument("--scale", type=int, default=1000, help="1000 ≈ 671,000 rows (≈ 0.6 GB); 3400 ≈ 2.1 GB")
     fixture.set_defaults(handler=_fixture)
     return root
 
@@ -61,10 +61,11 @@ def parser() -> argparse.ArgumentParser:
 def _pg(commands: Subcommands) -> None:
     from migration.pg.state import PHASES
 
-    def common(command: argparse.ArgumentParser, source: bool = True) -> None:
+    def common(command: argparse.ArgumentParser, source: bool | None = True) -> None:
+        """source: True = required, None = optional, False = not taken."""
         command.add_argument("name", help="run name")
-        if source:
-            command.add_argument("--source", required=True, help="source PostgreSQL URL (only read)")
+        if source is not False:
+            command.add_argument("--source", required=bool(source), default="", help="source PostgreSQL URL (only read, see docs)")
         command.add_argument("--target", required=True, help="target PostgreSQL URL (holds the run state)")
         command.add_argument("--workdir", type=Path, default=Path("migration-runs"), help="event log and report directory")
         command.add_argument("--workers", type=int, default=4, help="parallel COPY streams")
@@ -73,12 +74,22 @@ def _pg(commands: Subcommands) -> None:
     run = commands.add_parser("run", help="run or resume the phases up to --until")
     common(run)
     run.add_argument("--until", choices=PHASES, default="verify")
+    run.add_argument("--capture-changes", action="store_true",
+                     help="new run: follow the source with logical replication (a publication and a slot on the source) so writes freeze for seconds")
+    run.add_argument("--replica-identity-full", action="store_true",
+                     help="with --capture-changes: set REPLICA IDENTITY FULL on source tables without a primary key (else they are refused)")
+    run.add_argument("--freeze", action="store_true",
+                     help="cutover with change capture: the tool freezes the source's writes (table locks, then the database read-only)")
     run.set_defaults(handler=_pg_run)
+    follow = commands.add_parser("follow", help="apply the source's changes to the target until cutover (or Ctrl-C)")
+    common(follow)
+    follow.add_argument("--until-caught-up", action="store_true", help="stop once every change so far is applied")
+    follow.set_defaults(handler=_pg_follow)
     status = commands.add_parser("status", help="where a run is")
     common(status, source=False)
     status.set_defaults(handler=_pg_status)
     rollback = commands.add_parser("rollback", help="undo a run that has not cut over (empties the target)")
-    common(rollback, source=False)
+    common(rollback, source=None)
     rollback.set_defaults(handler=_pg_rollback)
     verify = commands.add_parser("verify", help="compare two databases (no run needed)")
     verify.add_argument("--source", required=True)
@@ -92,7 +103,9 @@ def _pg(commands: Subcommands) -> None:
 def _pg_runner(args: argparse.Namespace) -> PgRun:
     from migration.pg.run import PgRun
 
-    return PgRun(args.name, getattr(args, "source", ""), args.target, args.workdir, args.workers, args.chunk_rows)
+    return PgRun(args.name, getattr(args, "source", ""), args.target, args.workdir, args.workers, args.chunk_rows,
+                 capture_changes=getattr(args, "capture_changes", False),
+                 replica_identity_full=getattr(args, "replica_identity_full", False), freeze=getattr(args, "freeze", False))
 
 
 def _pg_run(args: argparse.Namespace) -> int:
@@ -100,6 +113,12 @@ def _pg_run(args: argparse.Namespace) -> int:
     phases = runner.run(until=args.until)
     console.print(f"run {args.name}: " + ", ".join(f"{p} {s['status']}" for p, s in phases.items()))
     console.print(f"report: {runner.directory / 'report.md'}")
+    return 0
+
+
+def _pg_follow(args: argparse.Namespace) -> int:
+    applied = _pg_runner(args).follow(stop_when_caught_up=args.until_caught_up)
+    console.print(f"run {args.name}: {applied} changes applied")
     return 0
 
 
@@ -111,7 +130,7 @@ def _pg_status(args: argparse.Namespace) -> int:
 
 def _pg_rollback(args: argparse.Namespace) -> int:
     _pg_runner(args).rollback()
-    console.print(f"run {args.name} rolled back: target emptied, source untouched")
+    console.print(f"run {args.name} rolled back: target emptied" + (", slot and publication removed from the source" if args.source else ", source untouched"))
     return 0
 
 
@@ -121,10 +140,13 @@ def _pg_verify(args: argparse.Namespace) -> int:
     result = compare(args.source, args.target, args.workers, args.chunk_rows)
     if args.json:
         print(json.dumps({"ok": result.ok, "schema_differences": result.schema_differences,
+                          "sequence_differences": result.sequence_differences,
                           "tables": [asdict(t) | {"ok": t.ok} for t in result.tables]}, indent=2))
     else:
         for line in result.schema_differences:
             print(f"schema: {line}")
+        for line in result.sequence_differences:
+            print(line)
         for table in result.tables:
             if not table.ok:
                 print(f"{table.table}: {table.source_rows} vs {table.target_rows} rows; missing {table.missing} extra {table.extra} altered {table.altered}")

@@ -20,6 +20,7 @@ class Table:
     columns: tuple[str, ...]  # stored (non-generated) columns, in table order
     key: tuple[str, ...]  # primary key columns; empty when the table has none
     key_types: tuple[str, ...]
+    column_types: tuple[str, ...] = ()  # format_type() of each column
 
     @property
     def qualified(self) -> str:
@@ -37,6 +38,9 @@ def user_tables(conn: psycopg.Connection) -> list[Table]:
                array(SELECT a.attname FROM pg_attribute a
                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
                      ORDER BY a.attnum),
+               array(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                     ORDER BY a.attnum),
                coalesce(array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
                               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.ord), '{{}}'),
                coalesce(array(SELECT format_type(a.atttypid, a.atttypmod) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
@@ -47,7 +51,7 @@ def user_tables(conn: psycopg.Connection) -> list[Table]:
         ORDER BY n.nspname, c.relname
         """
     ).fetchall()
-    return [Table(s, n, tuple(cols), tuple(key), tuple(types)) for s, n, cols, key, types in rows]
+    return [Table(s, n, tuple(cols), tuple(key), tuple(key_types), tuple(types)) for s, n, cols, types, key, key_types in rows]
 
 
 def schema_description(conn: psycopg.Connection) -> dict[str, dict]:
@@ -120,11 +124,27 @@ def schema_differences(source: dict[str, dict], target: dict[str, dict]) -> list
     return differences
 
 
-def sequences(conn: psycopg.Connection) -> dict[str, tuple[int, bool]]:
+def sequences(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[int, bool]]:
+    """{(schema, name): (value, is_called)} of every user sequence."""
     return {
-        f"{schema}.{name}": (value, called)
+        (schema, name): (value, called)
         for schema, name, value, called in conn.execute(
             "SELECT schemaname, sequencename, coalesce(last_value, start_value), last_value IS NOT NULL FROM pg_sequences"
-            f" WHERE schemaname <> '{STATE_SCHEMA}'"
+            f" WHERE schemaname <> '{STATE_SCHEMA}' ORDER BY 1, 2"
         )
     }
+
+
+def sequence_differences(mine: dict[tuple[str, str], tuple[int, bool]], theirs: dict[tuple[str, str], tuple[int, bool]]) -> list[str]:
+    """Sequences whose value (or is_called) differs, or that exist on one side only."""
+    return [
+        f"sequence {schema}.{name}: source {mine.get((schema, name))}, target {theirs.get((schema, name))}"
+        for schema, name in sorted(mine.keys() | theirs.keys()) if mine.get((schema, name)) != theirs.get((schema, name))
+    ]
+
+
+def set_sequences(source: psycopg.Connection, target: psycopg.Connection) -> None:
+    """Give every target sequence the source's value, in one target transaction."""
+    with target.transaction():
+        for (schema, name), (value, called) in sequences(source).items():
+            target.execute(sql.SQL("SELECT setval({}, %s, %s)").format(sql.Literal(sql.Identifier(schema, name).as_string(target))), (value, called))

@@ -13,11 +13,12 @@ from migration.pg.verify import TableResult, verify
 @dataclass
 class Comparison:
     schema_differences: list[str]
+    sequence_differences: list[str]
     tables: list[TableResult]
 
     @property
     def ok(self) -> bool:
-        return not self.schema_differences and all(t.ok for t in self.tables)
+        return not self.schema_differences and not self.sequence_differences and all(t.ok for t in self.tables)
 
 
 def compare(source_dsn: str, target_dsn: str, workers: int = 4, chunk_rows: int = 50_000) -> Comparison:
@@ -25,4 +26,5 @@ def compare(source_dsn: str, target_dsn: str, workers: int = 4, chunk_rows: int 
         mine, theirs = catalog.schema_description(source), catalog.schema_description(target)
         catalog.require_same_tables(mine, theirs)
         chunks = [c for t in catalog.user_tables(source) for c in plan(source, t, chunk_rows)]
-    return Comparison(catalog.schema_differences(mine, theirs), verify(source_dsn, target_dsn, chunks, workers))
+        sequences = catalog.sequence_differences(catalog.sequences(source), catalog.sequences(target))
+    return Comparison(catalog.schema_differences(mine, theirs), sequences, verify(source_dsn, target_dsn, chunks, workers))

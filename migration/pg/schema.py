@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import threading
+from dataclasses import dataclass
 
 import psycopg
 
 from migration.errors import MigrationError
 from migration.pg.catalog import STATE_SCHEMA
+from migration.pg.connect import connect
 
 _PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 
@@ -53,3 +57,63 @@ def _run(command: list[str], stdin: bytes | None) -> bytes:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise MigrationError(f"{os.path.basename(command[0])} failed: {message[-1] if message else result.returncode}")
     return result.stdout
+
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of the post-data section, the unit of parallel work and of resume."""
+
+    key: str  # unique within the run, e.g. "12" or "40:validate"
+    stage: int  # 1 indexes and keys (parallel), 2 foreign keys added NOT VALID (serial), 3 validated (parallel), 4 the rest
+    sql: str
+
+
+def post_data_steps(script: str) -> tuple[str, list[Step]]:
+    """(preamble, steps) of a post-data script. Foreign keys are added NOT VALID, then validated separately:
+    validation takes only a SHARE UPDATE EXCLUSIVE lock on the table (and ROW SHARE on the referenced one), so
+    many validations run at once; adding a foreign key directly would lock the referenced table against the others."""
+    parts = re.split(r"\n--\n-- Name: [^\n]*; Type: ([A-Z ]+); Schema: [^\n]*\n--\n", "\n" + script)
+    steps: list[Step] = []
+    for number, (kind, body) in enumerate(zip(parts[1::2], parts[2::2], strict=True)):
+        statement = "\n".join(line for line in body.splitlines() if not line.startswith("--")).strip()
+        if kind in ("CONSTRAINT", "INDEX"):
+            steps.append(Step(str(number), 1, statement))
+            continue
+        added = re.fullmatch(r"(ALTER TABLE ONLY (.+?)\s+ADD CONSTRAINT (.+?) FOREIGN KEY .*?);", statement, re.S)
+        if kind == "FK CONSTRAINT" and added and not added.group(1).endswith("NOT VALID"):
+            steps.append(Step(str(number), 2, f"{added.group(1)} NOT VALID;"))
+            steps.append(Step(f"{number}:validate", 3, f"ALTER TABLE ONLY {added.group(2)} VALIDATE CONSTRAINT {added.group(3)};"))
+        else:
+            steps.append(Step(str(number), 4, statement))
+    return parts[0], steps
+
+
+def apply_steps(dsn: str, run: str, preamble: str, steps: list[Step], workers: int, app: str) -> None:
+    """Run steps on `workers` target sessions; each step commits together with its marker, so a resumed run
+    skips exactly the steps already done."""
+    pending = list(reversed(steps))
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        with connect(dsn, role="target", app=app, autocommit=True) as conn:
+            conn.execute(preamble)
+            while not failures:
+                with lock:
+                    if not pending:
+                        return
+                    step = pending.pop()
+                try:
+                    with conn.transaction():
+                        conn.execute(step.sql)  # no parameters: sent as a simple query
+                        conn.execute(f"INSERT INTO {STATE_SCHEMA}.post_data (run, step) VALUES (%s, %s)", (run, step.key))
+                except BaseException as error:
+                    failures.append(error)
+
+    threads = [threading.Thread(target=work, name=f"post-data-{i}") for i in range(max(1, min(workers, len(steps))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -13,7 +13,7 @@ from migration_servers import MotoServer, PostgresCluster, RedisNodes, scratch_r
 
 from migration import fixture
 
-FIXTURE_SCALE = 3  # ~1,400 rows over 38 tables: enough for many chunks, small enough for 20+ kill trials
+FIXTURE_SCALE = 3  # ~2,000 rows over the 40 real tables: many chunks, small enough for 20+ kill trials
 
 
 def pytest_configure(config):

@@ -59,6 +59,8 @@ class PostgresCluster:
             check=True, capture_output=True,
         )
         settings = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        # logical replication (change capture: publication, slot, pgoutput)
+        settings += " -c wal_level=logical -c max_replication_slots=20 -c max_wal_senders=20"
         subprocess.run([*run_as, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", settings, "-w", "start"], check=True, capture_output=True)
 
     def dsn(self, database: str = "postgres", password: str = PASSWORD) -> str:

@@ -25,7 +25,7 @@ def test_newest_backup_restores_and_verifies_against_the_source(scratch_source, 
         deleted = conn.execute("DELETE FROM messages WHERE id = (SELECT min(id) FROM messages) RETURNING id").fetchone()[0]
         dump(scratch_source, archives / "older.dump")  # an older backup without that row
         os.utime(archives / "older.dump", (time.time() - 86400,) * 2)
-        conn.execute("INSERT INTO messages (id, \"senderId\", \"recipientId\") SELECT %s, id, id FROM users LIMIT 1", (deleted,))
+        conn.execute("""INSERT INTO messages (id, "senderId", "recipientId", content, "updatedAt") SELECT %s, id, id, 'again', now() FROM users LIMIT 1""", (deleted,))
     dump(scratch_source, archives / "newest.dump")
     scratch_server = pg_target_cluster.dsn()
 
@@ -37,7 +37,7 @@ def test_newest_backup_restores_and_verifies_against_the_source(scratch_source, 
     verified = cli("backup", "verify", "--archives", str(archives), "--source", scratch_source, "--scratch-server", scratch_server,
                    "--workdir", str(tmp_path))
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert "newest.dump: verified identical (38 tables)" in verified.stderr.replace("\n", " ")
+    assert "newest.dump: verified identical (40 tables)" in verified.stderr.replace("\n", " ")
     assert databases() == before  # the scratch database is gone
 
     (archives / "newest.dump").unlink()  # now the newest is the one missing a row: the check must say which

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg
 import pytest
 from migration_helpers import cli, fingerprint
 
-from migration import fixture
+from migration import platform_schema
 from migration.errors import MigrationError
 from migration.pg import catalog
 from migration.pg.compare import compare
@@ -27,56 +28,66 @@ def test_migration_copies_every_row_and_every_schema_object(platform_db, empty_t
     before = fingerprint(platform_db)
     run = migrate(platform_db, empty_target, tmp_path)
 
-    assert len(before) == 38 and sum(rows for rows, _ in before.values()) > 1000
+    # the platform's real schema: its three Prisma migrations and _prisma_migrations, hostile values in every column
+    assert len(before) == 40 and sum(rows for rows, _ in before.values()) > 1500
     assert fingerprint(empty_target) == before  # every row of every table, byte for byte as text
     assert fingerprint(platform_db) == before  # the source was not touched
     with connect(platform_db, role="source", autocommit=True) as s, connect(empty_target, role="target", autocommit=True) as t:
         mine, theirs = catalog.schema_description(s), catalog.schema_description(t)
         assert catalog.schema_differences(mine, theirs) == []
         foreign_keys = [d for table in theirs.values() for d in table["constraints"].values() if d.startswith("FOREIGN KEY")]
-        declared = [action for spec in fixture.SPECS for _, _, action in spec.parents]
-        assert len(foreign_keys) == len(declared) == 52
-        assert sum("ON DELETE CASCADE" in d for d in foreign_keys) == declared.count("CASCADE") == 49
+        declared = [m for _, script in platform_schema.MIGRATIONS for m in re.findall(r"FOREIGN KEY.*?ON DELETE (CASCADE|SET NULL)", script, re.S)]
+        assert len(foreign_keys) == len(declared) == 56
+        assert sum("ON DELETE CASCADE" in d for d in foreign_keys) == declared.count("CASCADE") == 50
+        indexes = sum(len(table["indexes"]) for table in theirs.values())
+        assert indexes == sum(len(table["indexes"]) for table in mine.values()) == 163  # 124 declared (some migration-2 IF NOT EXISTS repeat migration 1) + 39 primary keys
         assert "verificationtokens_token_key" in theirs["public.verificationtokens"]["indexes"]
-        assert theirs["public.payments"]["columns"]["amount"].startswith("numeric(65,30)")
-        assert catalog.sequences(t) == catalog.sequences(s) and catalog.sequences(t)["public.audit_logs_id_seq"][0] == 60
-        money = "SELECT sum(amount)::text, max(metadata::text) FROM payments"
-        assert s.execute(money).fetchone() == t.execute(money).fetchone()
+        assert "USING gin (to_tsvector('english'::regconfig, metadata)) WHERE (metadata IS NOT NULL)" in theirs["public.content"]["indexes"]["idx_content_metadata"]
+        assert theirs["public.invoices"]["columns"]["amount"].startswith("numeric(65,30)")
+        assert theirs["public.moderation_logs"]["columns"]["contentid"].startswith("character varying(255)")  # unquoted: lower case
+        assert catalog.sequences(t) == catalog.sequences(s) == {}  # the platform's ids are application-generated text
+        extremes = 'SELECT max(amount)::text, min(amount)::text, min("dueDate")::text, max("dueDate")::text, count(*) - count("paidAt") FROM invoices'
+        assert s.execute(extremes).fetchone() == t.execute(extremes).fetchone()
+        assert t.execute(extremes).fetchone()[:4] == (
+            "99999999999999999999999999999999999.999999999999999999999999999999",
+            "-99999999999999999999999999999999999.999999999999999999999999999999", "-infinity", "infinity")
+        huge = "SELECT count(*), sum(length(content)) FROM messages WHERE length(content) > 100000"
+        assert s.execute(huge).fetchone() == t.execute(huge).fetchone() and t.execute(huge).fetchone()[0] > 0
     phases = run.status()["phases"]
     assert {p: s["status"] for p, s in phases.items()} == dict.fromkeys(["schema", "data", "verify", "cutover", "post-checks"], "done")
-    # every milestone ran the integrity test over all 38 tables
+    # every milestone ran the integrity test over all 40 tables
     for milestone in ("verify", "cutover", "post-checks"):
         results = phases[milestone]["detail"]["tables"]
-        assert len(results) == 38 and all(r["ok"] and r["source_rows"] == r["target_rows"] for r in results)
+        assert len(results) == 40 and all(r["ok"] and r["source_rows"] == r["target_rows"] for r in results)
 
 
 @pytest.mark.requirement("R11.7", "R11.1")
 def test_changed_deleted_and_extra_rows_are_named(platform_db, empty_target, tmp_path):
     migrate(platform_db, empty_target, tmp_path, until="data")
     with psycopg.connect(empty_target, autocommit=True) as t:
-        changed = t.execute("UPDATE payments SET amount = amount + 0.000000000000000000000000000001 WHERE id = (SELECT min(id) FROM payments) RETURNING id").fetchone()[0]
+        changed = t.execute("UPDATE invoices SET amount = 0.000000000000000000000000000001 - amount WHERE id = (SELECT min(id) FROM invoices) RETURNING id").fetchone()[0]
         deleted = t.execute("DELETE FROM comments WHERE id = (SELECT max(id) FROM comments) RETURNING id").fetchone()[0]
         extra = list(t.execute("""INSERT INTO "_TierContent" ("A", "B")
-            (SELECT t.id, c.id FROM tiers t CROSS JOIN content c EXCEPT SELECT "A", "B" FROM "_TierContent" ORDER BY 1, 2 LIMIT 1)
+            (SELECT c.id, t.id FROM content c CROSS JOIN tiers t EXCEPT SELECT "A", "B" FROM "_TierContent" ORDER BY 1, 2 LIMIT 1)
             RETURNING "A", "B" """).fetchone())
-        t.execute("UPDATE verificationtokens SET expires = expires + interval '1 ms' WHERE token = (SELECT min(token) FROM verificationtokens)")
+        t.execute("UPDATE verificationtokens SET expires = expires + interval '1 ms' WHERE token = (SELECT min(token) FROM verificationtokens WHERE expires BETWEEN '2000-01-01' AND '3000-01-01')")
 
     result = compare(platform_db, empty_target, workers=2, chunk_rows=40)
     by_table = {r.table: r for r in result.tables}
     assert not result.ok
-    assert by_table["public.payments"].altered == [[changed]]
+    assert by_table["public.invoices"].altered == [[changed]]
     assert by_table["public.comments"].missing == [[deleted]]
     tokens = by_table["public.verificationtokens"]
     assert len(tokens.missing) == 1 and len(tokens.extra) == 1  # multiset: the old row is gone, the altered one is new
     assert by_table["public._TierContent"].extra == [extra]  # composite key, named in full
-    assert [r.table for r in result.tables if not r.ok] == ["public._TierContent", "public.comments", "public.payments", "public.verificationtokens"]
+    assert [r.table for r in result.tables if not r.ok] == ["public._TierContent", "public.comments", "public.invoices", "public.verificationtokens"]
 
     # the run's own verify phase stops with one line naming the first difference, and says so in its report
     with pytest.raises(MigrationError, match=r"verify verification failed: public\._TierContent: .*extra " + "/".join(extra)):
         migrate(platform_db, empty_target, tmp_path, until="verify")
     report = json.loads((tmp_path / "r1" / "report.json").read_text())
-    assert {"milestone": "verify", "table": "public.payments", "altered": [[changed]]}.items() <= {
-        k: v for row in report["verification"] if row["table"] == "public.payments" for k, v in row.items()}.items()
+    assert {"milestone": "verify", "table": "public.invoices", "altered": [[changed]]}.items() <= {
+        k: v for row in report["verification"] if row["table"] == "public.invoices" for k, v in row.items()}.items()
 
     printed = cli("pg", "verify", "--source", platform_db, "--target", empty_target, "--chunk-rows", "40")
     assert printed.returncode == 1 and changed in printed.stdout and deleted in printed.stdout and "DIFFERENT" in printed.stdout
@@ -99,7 +110,7 @@ def test_progress_is_tracked_in_state_event_log_and_report(platform_db, empty_ta
 
     report = json.loads((tmp_path / "r1" / "report.json").read_text())
     assert sum(t["rows"] for t in report["tables moved"].values()) == source_rows
-    assert len(report["verification"]) == 38 and all(v["ok"] for v in report["verification"])
+    assert len(report["verification"]) == 40 and all(v["ok"] for v in report["verification"])
     markdown = (tmp_path / "r1" / "report.md").read_text()
     assert "| public.verificationtokens |" in markdown and "## verification" in markdown
 
@@ -126,7 +137,7 @@ def test_after_cutover_rollback_is_the_verified_reverse_run(platform_db, empty_t
     refused = cli("pg", "rollback", "r1", "--target", empty_target, "--workdir", str(tmp_path))
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "past cutover" in refused.stderr
     with psycopg.connect(empty_target, autocommit=True) as t:  # the new primary takes writes after cutover
-        t.execute("INSERT INTO users (id, email, \"createdAt\") VALUES ('after-cutover', 'late@example.com', now())")
+        t.execute("""INSERT INTO users (id, email, "displayName", "updatedAt") VALUES ('after-cutover', 'late@example.com', 'Late', now())""")
     old_side = create_database(pg_source_cluster, "reverse")
     migrate(empty_target, old_side, tmp_path, name="r1-reverse")
     assert fingerprint(old_side) == fingerprint(empty_target)
@@ -164,8 +175,8 @@ def test_bad_input_gets_one_clear_line_and_loses_nothing(platform_db, empty_targ
 
     migrate(platform_db, empty_target, tmp_path, until="data")
     with psycopg.connect(empty_target, autocommit=True) as t:
-        t.execute('ALTER TABLE payouts ALTER COLUMN amount TYPE numeric(20,2)')
-    assert "schema drift: public.payouts.amount is 'numeric(65,30) not null" in fails("pg", "verify", "--source", platform_db, "--target", empty_target)
+        t.execute('ALTER TABLE invoices ALTER COLUMN amount TYPE numeric(66,30)')
+    assert "schema drift: public.invoices.amount is 'numeric(65,30) not null" in fails("pg", "verify", "--source", platform_db, "--target", empty_target)
     with psycopg.connect(empty_target, autocommit=True) as t:
         t.execute("DROP TABLE stream_tips")
     assert "target is missing table public.stream_tips (and 1 more)" in fails("pg", "verify", "--source", platform_db, "--target", empty_target)
