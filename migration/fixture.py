@@ -1,4 +1,4 @@
-"""The platform's real database (migration/platform_schema.py: its three Prisma migrations and `_prisma_migrations`)
+"""The platform's real database (migration/platform_schema: its three Prisma migrations and `_prisma_migrations`)
 filled with hostile values, sized by `scale` (scale 1000 ≈ 671,000 rows).
 
 Values are generated in the server from the catalog, so they follow the real columns: NULL wherever a column allows
