@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
@@ -11,6 +11,7 @@ from psycopg import sql
 from migration.pg.catalog import STATE_SCHEMA
 from migration.pg.chunks import Chunk
 from migration.pg.connect import connect
+from migration.pg.workers import drain
 
 
 def copy_chunk(source: psycopg.Connection, target: psycopg.Connection, run: str, chunk: Chunk) -> int | None:
@@ -48,35 +49,24 @@ def copy_all(
     on_copied: Callable[[Chunk, int], None],
 ) -> None:
     """Copy chunks with `workers` parallel source→target COPY streams, all reading the same source snapshot."""
-    pending = list(chunks)
-    lock = threading.Lock()
-    failures: list[BaseException] = []
 
-    def work() -> None:
+    @contextmanager
+    def streams() -> Iterator[Callable[[Chunk], None]]:
         source = connect(source_dsn, role="source", read_only=True, app=f"migration:{run}")
         target = connect(target_dsn, role="target", app=f"migration:{run}")
         source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+
+        def copy(chunk: Chunk) -> None:
+            if snapshot:  # first statement of the chunk's source transaction
+                source.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            rows = copy_chunk(source, target, run, chunk)
+            if rows is not None:
+                on_copied(chunk, rows)
+
         try:
-            while not failures:
-                with lock:
-                    if not pending:
-                        return
-                    chunk = pending.pop()
-                if snapshot:  # first statement of the chunk's source transaction
-                    source.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-                rows = copy_chunk(source, target, run, chunk)
-                if rows is not None:
-                    on_copied(chunk, rows)
-        except BaseException as error:
-            failures.append(error)
+            yield copy
         finally:
             source.close()
             target.close()
 
-    threads = [threading.Thread(target=work, name=f"copy-{i}") for i in range(max(1, workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
+    drain(list(chunks), workers, "copy", streams)

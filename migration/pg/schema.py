@@ -6,7 +6,8 @@ import os
 import re
 import shutil
 import subprocess
-import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -14,6 +15,7 @@ import psycopg
 from migration.errors import MigrationError
 from migration.pg.catalog import STATE_SCHEMA
 from migration.pg.connect import connect
+from migration.pg.workers import drain
 
 _PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 
@@ -91,29 +93,17 @@ def post_data_steps(script: str) -> tuple[str, list[Step]]:
 def apply_steps(dsn: str, run: str, preamble: str, steps: list[Step], workers: int, app: str) -> None:
     """Run steps on `workers` target sessions; each step commits together with its marker, so a resumed run
     skips exactly the steps already done."""
-    pending = list(reversed(steps))
-    lock = threading.Lock()
-    failures: list[BaseException] = []
 
-    def work() -> None:
+    @contextmanager
+    def session() -> Iterator[Callable[[Step], None]]:
         with connect(dsn, role="target", app=app, autocommit=True) as conn:
             conn.execute(preamble)
-            while not failures:
-                with lock:
-                    if not pending:
-                        return
-                    step = pending.pop()
-                try:
-                    with conn.transaction():
-                        conn.execute(step.sql)  # no parameters: sent as a simple query
-                        conn.execute(f"INSERT INTO {STATE_SCHEMA}.post_data (run, step) VALUES (%s, %s)", (run, step.key))
-                except BaseException as error:
-                    failures.append(error)
 
-    threads = [threading.Thread(target=work, name=f"post-data-{i}") for i in range(max(1, min(workers, len(steps))))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
+            def apply(step: Step) -> None:
+                with conn.transaction():
+                    conn.execute(step.sql)  # no parameters: sent as a simple query
+                    conn.execute(f"INSERT INTO {STATE_SCHEMA}.post_data (run, step) VALUES (%s, %s)", (run, step.key))
+
+            yield apply
+
+    drain(list(reversed(steps)), min(workers, len(steps)), "post-data", session)
