@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from migration.errors import MigrationError
-from migration.pg.catalog import STATE_SCHEMA, Table
+from migration.pg.catalog import STATE_SCHEMA, SchemaQualified, Table
 from migration.pg.connect import connect, scalar
 
 BATCH_MESSAGES = 20_000  # decoding stops after the transaction that passes this many messages
@@ -106,19 +106,11 @@ def drop(admin: psycopg.Connection, slot: str, publication: str, identity_full: 
 # -- decoding pgoutput ----------------------------------------------------------------------------------------------
 
 @dataclass
-class Relation:
+class Relation(SchemaQualified):
     schema: str
     name: str
     columns: list[str]
     key: list[str]  # replica identity columns (the primary key), empty for REPLICA IDENTITY FULL
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def ident(self) -> sql.Identifier:
-        return sql.Identifier(self.schema, self.name)
 
 
 @dataclass

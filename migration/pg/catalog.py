@@ -13,14 +13,11 @@ STATE_SCHEMA = "_migration"
 _USER_SCHEMAS = f"n.nspname NOT IN ('pg_catalog', 'information_schema', '{STATE_SCHEMA}') AND n.nspname NOT LIKE 'pg\\_%'"
 
 
-@dataclass(frozen=True)
-class Table:
+class SchemaQualified:
+    """A table named by its schema and name: as text for messages and run state, as an identifier for SQL."""
+
     schema: str
     name: str
-    columns: tuple[str, ...]  # stored (non-generated) columns, in table order
-    key: tuple[str, ...]  # primary key columns; empty when the table has none
-    key_types: tuple[str, ...]
-    column_types: tuple[str, ...] = ()  # format_type() of each column
 
     @property
     def qualified(self) -> str:
@@ -29,6 +26,16 @@ class Table:
     @property
     def ident(self) -> sql.Identifier:
         return sql.Identifier(self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Table(SchemaQualified):
+    schema: str
+    name: str
+    columns: tuple[str, ...]  # stored (non-generated) columns, in table order
+    key: tuple[str, ...]  # primary key columns; empty when the table has none
+    key_types: tuple[str, ...]
+    column_types: tuple[str, ...] = ()  # format_type() of each column
 
 
 def user_tables(conn: psycopg.Connection) -> list[Table]:
