@@ -31,47 +31,23 @@ class Finding:
     detail: str
 
 
-@dataclass(frozen=True)
 class CheckKeys:
     """The keys one check writes, shaped like the platform's, all carrying `marker`."""
 
-    marker: str
-
-    @property
-    def user(self) -> str:
-        return f"user:{self.marker}"
-
-    @property
-    def tag(self) -> str:
-        return f"tag:{self.marker}"
-
-    @property
-    def tagged(self) -> list[str]:  # what the cache manager tags: user and content entries, on many slots
-        return [f"user:{self.marker}-{n}" for n in range(3)] + [f"content:{self.marker}-{n}" for n in range(3)]
-
-    @property
-    def failed_login(self) -> str:
-        return f"failed_login:{self.marker}"
-
-    @property
-    def locked(self) -> str:
-        return f"locked:{self.marker}"
-
-    @property
-    def window(self) -> str:
-        return f"rate_limit:{self.marker}"
-
-    @property
-    def viewers(self) -> str:
-        return f"stream:viewers:{self.marker}"
-
-    @property
-    def query_cache(self) -> list[str]:  # one user's cached query results, invalidated with KEYS query_cache:<id>:*
-        return [f"query_cache:{self.marker}:{n:04x}" for n in range(12)]  # 12 keys: on one node of 3 by chance 1 in 177,000
-
-    @property
-    def all(self) -> list[str]:
-        return [self.user, self.tag, *self.tagged, self.failed_login, self.locked, self.window, self.viewers, *self.query_cache]
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.user = f"user:{marker}"
+        self.tag = f"tag:{marker}"
+        # what the cache manager tags: user and content entries, on many slots
+        self.tagged = [f"user:{marker}-{n}" for n in range(3)] + [f"content:{marker}-{n}" for n in range(3)]
+        self.failed_login = f"failed_login:{marker}"
+        self.locked = f"locked:{marker}"
+        self.window = f"rate_limit:{marker}"
+        self.viewers = f"stream:viewers:{marker}"
+        # one user's cached query results, invalidated with KEYS query_cache:<id>:*; 12 keys: on one node of 3 by
+        # chance 1 in 177,000
+        self.query_cache = [f"query_cache:{marker}:{n:04x}" for n in range(12)]
+        self.all = [self.user, self.tag, *self.tagged, self.failed_login, self.locked, self.window, self.viewers, *self.query_cache]
 
 
 def check(client: Client) -> list[Finding]:
@@ -81,9 +57,7 @@ def check(client: Client) -> list[Finding]:
     def record(operation: str, kind: str, attempt: Attempt) -> None:
         try:
             ok, detail = attempt()
-        except redis.RedisError as error:
-            ok, detail = False, f"{type(error).__name__}: {error}"
-        except redis.exceptions.RedisClusterException as error:
+        except (redis.RedisError, redis.exceptions.RedisClusterException) as error:  # the latter is no RedisError
             ok, detail = False, f"{type(error).__name__}: {error}"
         findings.append(Finding(operation, kind, ok, detail))
 
