@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
@@ -113,24 +113,13 @@ class Database(Construct):
         subnet_group = DbSubnetGroup(self, "subnet_group", name=names("database"), subnet_ids=config.subnet_ids,
                                      description="Aurora PostgreSQL: the isolated data subnets")
         self.subnet_group_name = subnet_group.name
-        parameters = RdsClusterParameterGroup(
-            self,
-            "cluster_parameters",
-            name=names("database"),
-            family=PARAMETER_FAMILY,
-            description="TLS only",
-            parameter=[RdsClusterParameterGroupParameter(name=name, value=value)
-                       for name, value in sorted(CLUSTER_PARAMETERS.items())],
-        )
-        instance_parameters = DbParameterGroup(
-            self,
-            "instance_parameters",
-            name=names("database-instance"),
-            family=PARAMETER_FAMILY,
-            description="Slow-query, DDL and lock-wait logging",
-            parameter=[DbParameterGroupParameter(name=name, value=value)
-                       for name, value in sorted(INSTANCE_PARAMETERS.items())],
-        )
+        parameters = _parameter_group(self, "cluster_parameters", RdsClusterParameterGroup,
+                                      RdsClusterParameterGroupParameter, name=names("database"),
+                                      description="TLS only", values=CLUSTER_PARAMETERS)
+        instance_parameters = _parameter_group(self, "instance_parameters", DbParameterGroup, DbParameterGroupParameter,
+                                               name=names("database-instance"),
+                                               description="Slow-query, DDL and lock-wait logging",
+                                               values=INSTANCE_PARAMETERS)
         # RDS writes to this name; creating it first gives it our key and retention.
         log_group(self, "log_group", f"/aws/rds/cluster/{cluster_identifier}/postgresql", logs_key)
 
@@ -296,3 +285,11 @@ class Database(Construct):
         )
         self.proxy_endpoint = proxy.endpoint
         self.reader_endpoint = reader.endpoint
+
+
+def _parameter_group(scope: Construct, id: str, group: type[Any], parameter: type[Any], *, name: str, description: str,
+                     values: dict[str, str]) -> Any:
+    """A parameter group of PARAMETER_FAMILY holding `values`: `group` and `parameter` are the cluster's or the
+    instances' resource classes, which take the same arguments."""
+    return group(scope, id, name=name, family=PARAMETER_FAMILY, description=description,
+                 parameter=[parameter(name=key, value=value) for key, value in sorted(values.items())])
