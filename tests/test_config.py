@@ -35,6 +35,16 @@ def _set(raw: dict, dotted: str, value: object) -> dict:
     return raw
 
 
+def rejection(name: str, field: str, value: object) -> str:
+    """The error environment `name` is refused with when `field` is `value`: one line, naming the environment."""
+    with pytest.raises(ConfigError) as raised:
+        parse_environment(name, _set(_raw(name), field, value))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"environment {name!r}: ")
+    return message
+
+
 # (environment, field to change, bad value, text the one-line message must contain)
 BAD_CONFIGS = [
     ("prod", "vpc_cidr", "10.40.0.0/33", "vpc_cidr"),
@@ -72,12 +82,7 @@ BAD_CONFIGS = [
 
 @pytest.mark.parametrize(("name", "field", "value", "expected"), BAD_CONFIGS, ids=lambda v: str(v)[:24])
 def test_bad_config_is_rejected_with_one_line(name: str, field: str, value: object, expected: str) -> None:
-    with pytest.raises(ConfigError) as raised:
-        parse_environment(name, _set(_raw(name), field, value))
-    message = str(raised.value)
-    assert "\n" not in message
-    assert message.startswith(f"environment {name!r}: ")
-    assert expected in message
+    assert expected in rejection(name, field, value)
 
 
 def test_overlapping_cidrs_between_environments_are_rejected() -> None:
