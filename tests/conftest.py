@@ -15,6 +15,7 @@ from environments import EnvironmentConfig, load_environments
 from environments.config import ENVIRONMENT_NAMES, parse_environment, read_raw
 from tests.stack_json import StackJson
 from tools.checkov_gate import GateResult, gate
+from tools.terraform_plan import Toolchain, ToolchainMissing, find_toolchain
 
 STACK_NAMES = ("state", *ENVIRONMENT_NAMES, "delivery", "migration")
 # prod's settings with these top-level keys replaced: prod with its primary region outside us-east-1.
@@ -89,17 +90,37 @@ def eu_west_1_checkov(eu_west_1_dir: Path) -> GateResult:
     return gate(eu_west_1_dir)
 
 
-_PLAN_LINES = pytest.StashKey[list[str]]()
+@pytest.fixture(scope="session")
+def toolchain() -> Toolchain:
+    """Terraform and the provider mirror for the offline plan and apply rehearsal (tests skip without them)."""
+    try:
+        return find_toolchain()
+    except ToolchainMissing as missing:
+        pytest.skip(f"offline terraform: {missing}")
+
+
+_SUMMARY_LINES = pytest.StashKey[dict[str, list[str]]]()
+
+
+def _summary(request: pytest.FixtureRequest, title: str) -> list[str]:
+    return request.config.stash.setdefault(_SUMMARY_LINES, {}).setdefault(title, [])
 
 
 @pytest.fixture(scope="session")
 def plan_summary(request: pytest.FixtureRequest) -> list[str]:
     """Lines for the end of the run (`plan: <stack>: N to add`), so that CI output shows every plan."""
-    return request.config.stash.setdefault(_PLAN_LINES, [])
+    return _summary(request, "terraform plan")
+
+
+@pytest.fixture(scope="session")
+def apply_summary(request: pytest.FixtureRequest) -> list[str]:
+    """Lines for the end of the run (`apply: <stack>: N of M applied, K stood in`): every apply rehearsal."""
+    return _summary(request, "terraform apply")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
-    if lines := config.stash.get(_PLAN_LINES, None):
-        terminalreporter.write_sep("-", "terraform plan")
-        for line in sorted(lines):
-            terminalreporter.write_line(line)
+    for title, lines in config.stash.get(_SUMMARY_LINES, {}).items():
+        if lines:
+            terminalreporter.write_sep("-", title)
+            for line in sorted(lines):
+                terminalreporter.write_line(line)

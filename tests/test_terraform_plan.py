@@ -27,7 +27,6 @@ from tools.terraform_plan import (
     TerraformFailed,
     Toolchain,
     ToolchainMissing,
-    find_toolchain,
     moto_server,
     plan_stack,
     strip_six_only,
@@ -47,14 +46,6 @@ def _xfail_if_only_known_defects(failure: TerraformFailed) -> None:
     blocks = [re.search(r"^\s+on \S+ line \d+, in ([^:]+):", error, re.MULTILINE) for error in errors]
     if errors and all(block and block[1] in KNOWN_DEFECTS for block in blocks):
         pytest.xfail("; ".join(KNOWN_DEFECTS[name] for name in sorted({block[1] for block in blocks})))
-
-
-@pytest.fixture(scope="session")
-def toolchain() -> Toolchain:
-    try:
-        return find_toolchain()
-    except ToolchainMissing as missing:
-        pytest.skip(f"offline terraform plan: {missing}")
 
 
 @pytest.fixture(scope="session")

@@ -35,13 +35,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
+ROOT = Path(__file__).resolve().parents[1]
 STEP_TIMEOUT_SECONDS = 600
 # Terraform's plugin cache is not safe for concurrent `init`s: one at a time in this process, and one
 # cache per scratch folder so that runs in other processes (other worktrees) never share it. With an
@@ -168,14 +169,16 @@ def _free_loopback_port() -> int:
 
 
 @contextmanager
-def moto_server(log: Path) -> Iterator[str]:
-    """A moto server on a loopback port for the duration; yields its URL."""
+def moto_server(log: Path, settings: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A moto server on a loopback port for the duration; yields its URL. `settings`: MOTO_* variables."""
     if importlib.util.find_spec("moto") is None:
         raise ToolchainMissing("moto is not installed (pip install -r requirements.txt)")
     port = _free_loopback_port()
     with log.open("w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        # moto.server, corrected where it is wrong about AWS (tools/moto_server.py)
+        process = subprocess.Popen([sys.executable, "-m", "tools.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                                   stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT,
+                                   env={**os.environ, **(settings or {})})
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -188,7 +191,11 @@ def moto_server(log: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # busy answering a request Terraform gave up on
+            process.kill()
+            process.wait()
 
 
 # -- the temporary copy --
@@ -320,40 +327,72 @@ def _environment(toolchain: Toolchain, workdir: Path, aws_endpoint: str) -> dict
     return environment
 
 
-def plan_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str, workdir: Path) -> PlanResult:
-    """init, validate, plan and show one stack from a temporary copy in `workdir`/<stack>.
+@dataclass
+class StackCopy:
+    """A stack's temporary copy, `workdir`/<stack>, and the terraform commands run in it.
 
-    Stacks planned in the same `workdir` share its CLI configuration and plugin cache, and may run in threads.
+    Copies in the same `workdir` share its CLI configuration and plugin cache, and may run in threads.
     """
-    document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
-    directory = workdir / stack
-    directory.mkdir(parents=True)
-    planned = plan_copy(document, toolchain, directory / "terraform.tfstate")
-    # Indented, so that Terraform's diagnostics quote a short line rather than the whole stack.
-    (directory / "cdk.tf.json").write_text(json.dumps(planned, indent=1))
-    environment = _environment(toolchain, workdir, aws_endpoint)
-    result = PlanResult(stack)
 
-    def terraform(step: str, *arguments: str) -> str:
+    stack: str
+    directory: Path
+    toolchain: Toolchain
+    environment: dict[str, str]
+    seconds: dict[str, float] = field(default_factory=dict)  # per terraform step (or the label given)
+
+    @classmethod
+    def write(cls, outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str, workdir: Path,
+              prepare: Callable[[dict[str, Any], Toolchain, Path], dict[str, Any]] = plan_copy) -> StackCopy:
+        """`prepare(synthesized document, toolchain, state path)` makes the copy; the default is the plan's."""
+        synthesized = outdir / "stacks" / stack
+        document = json.loads((synthesized / "cdk.tf.json").read_text())
+        directory = workdir / stack
+        directory.mkdir(parents=True)
+        for asset in synthesized.iterdir():  # assets (Lambda zips, ...) the JSON names by relative path
+            if asset.name != "cdk.tf.json" and not asset.name.startswith("."):
+                (directory / asset.name).symlink_to(asset.resolve())
+        # Indented, so that Terraform's diagnostics quote a short line rather than the whole stack.
+        (directory / "cdk.tf.json").write_text(json.dumps(prepare(document, toolchain, directory / "terraform.tfstate"),
+                                                          indent=1))
+        return cls(stack, directory, toolchain, _environment(toolchain, workdir, aws_endpoint))
+
+    def terraform(self, step: str, *arguments: str, label: str = "",
+                  exit_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        """Run `terraform <step> <arguments>`; raises TerraformFailed on an exit code not in `exit_codes`."""
         started = time.monotonic()
-        completed = subprocess.run([str(toolchain.terraform), step, *arguments, "-no-color"], cwd=directory,
-                                   env=environment, capture_output=True, text=True, timeout=STEP_TIMEOUT_SECONDS,
+        completed = subprocess.run([str(self.toolchain.terraform), step, *arguments, "-no-color"], cwd=self.directory,
+                                   env=self.environment, capture_output=True, text=True, timeout=STEP_TIMEOUT_SECONDS,
                                    check=False)
-        result.seconds[step] = time.monotonic() - started
-        if completed.returncode != 0:
-            # Diagnostics go to stderr; stdout (a whole plan, say) only matters when stderr is empty.
-            output = completed.stderr.strip() or completed.stdout
-            # Diagnostics quote the offending source line, which can be a whole embedded script.
-            lines = [line if len(line) <= 300 else line[:300] + " [...]" for line in output.splitlines()]
-            raise TerraformFailed(f"{stack}: terraform {step} failed:\n" + "\n".join(lines)[-8000:])
-        return completed.stdout
+        self.seconds[label or step] = time.monotonic() - started
+        # Kept beside the copy: a kept workdir shows what each step said.
+        (self.directory / f"{(label or step).replace(' ', '-')}.log").write_text(completed.stdout + completed.stderr)
+        if completed.returncode not in exit_codes:
+            raise TerraformFailed(f"{self.stack}: terraform {step} failed:\n" + diagnostics(completed))
+        return completed
 
-    with _INIT_LOCK:
-        terraform("init", "-input=false")
-    terraform("validate")
-    seed_lookups(document, aws_endpoint)
-    terraform("plan", "-refresh=false", "-input=false", "-lock=false", "-out=plan.tfplan")
-    plan = json.loads(terraform("show", "-json", "plan.tfplan"))
+    def init(self) -> None:
+        with _INIT_LOCK:
+            self.terraform("init", "-input=false")
+
+
+def diagnostics(completed: subprocess.CompletedProcess[str]) -> str:
+    """Terraform's diagnostics, cut to a readable size."""
+    # Diagnostics go to stderr; stdout (a whole plan, say) only matters when stderr is empty.
+    output = completed.stderr.strip() or completed.stdout
+    # Diagnostics quote the offending source line, which can be a whole embedded script.
+    lines = [line if len(line) <= 300 else line[:300] + " [...]" for line in output.splitlines()]
+    return "\n".join(lines)[-8000:]
+
+
+def plan_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str, workdir: Path) -> PlanResult:
+    """init, validate, plan and show one stack from a temporary copy in `workdir`/<stack>."""
+    stack_copy = StackCopy.write(outdir, stack, toolchain, aws_endpoint, workdir)
+    stack_copy.init()
+    stack_copy.terraform("validate")
+    seed_lookups(json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text()), aws_endpoint)
+    stack_copy.terraform("plan", "-refresh=false", "-input=false", "-lock=false", "-out=plan.tfplan")
+    plan = json.loads(stack_copy.terraform("show", "-json", "plan.tfplan").stdout)
+    result = PlanResult(stack, seconds=stack_copy.seconds)
     result.to_add = [change["address"] for change in plan.get("resource_changes", [])
                      if change["mode"] == "managed" and "create" in change["change"]["actions"]]
     return result
