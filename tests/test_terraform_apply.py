@@ -40,11 +40,7 @@ from tools.terraform_plan import Toolchain, ToolchainMissing, moto_server
 REHEARSED = ("dev", "state", "delivery")  # longest first: state and delivery share the second thread
 PARALLELISM = 20  # Terraform mostly waits on the provider's waiters; 2 cores are not the limit
 
-KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("aws_s3_bucket_logging", "InvalidTargetBucketForLogging"):
-        "issue 13 fault 6: no aws_s3_bucket_logging waits for the target bucket's policy that grants "
-        "logging.s3.amazonaws.com (modules/secure_bucket.py, being fixed on another branch)",
-}
+KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 """Defects of the stacks the rehearsal found, awaiting their fix: {(resource type, AWS error code): what, whose}.
 
 A stack's test is xfail only while every apply error is one of these; any other error

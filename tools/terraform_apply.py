@@ -114,8 +114,6 @@ EMULATOR_GAPS: tuple[EmulatorGap, ...] = (
     StandIn("aws_ce_anomaly_monitor", "ce:CreateAnomalyMonitor", "moto's Cost Explorer has no anomaly detection",
             {"arn": "arn:aws:ce::{account}:anomalymonitor/{uuid}"}),
     StandIn("aws_ce_anomaly_subscription", "ce:CreateAnomalySubscription", "moto's Cost Explorer has no anomaly detection"),
-    StandIn("aws_ce_cost_allocation_tag", "ce:UpdateCostAllocationTagsStatus",
-            "moto's Cost Explorer has no cost allocation tags"),
     # CloudFront
     StandIn("aws_cloudfront_cache_policy", "cloudfront:CreateCachePolicy", "moto's CloudFront has no cache policies"),
     StandIn("aws_cloudfront_origin_request_policy", "cloudfront:CreateOriginRequestPolicy",
@@ -156,10 +154,15 @@ EMULATOR_GAPS: tuple[EmulatorGap, ...] = (
                "replacement above plans none"),
     Unreturned("aws_lambda_function", "dead_letter_config", "moto's Lambda keeps no dead-letter configuration"),
     # Data
-    StandIn("aws_db_proxy_endpoint", "rds:CreateDBProxyEndpoint", "moto's RDS Proxy has no extra endpoints"),
+    Unreturned("aws_db_parameter_group", "parameter",
+               "the provider reads back none of the parameters ModifyDBParameterGroup set on moto's DB parameter "
+               "group (measured on the aurora-postgresql18 instance group; the cluster parameter group reads back)"),
+    StandIn("aws_db_proxy_endpoint", "rds:CreateDBProxyEndpoint", "moto's RDS Proxy has no extra endpoints",
+            {"endpoint": "{db_proxy_endpoint_name}.endpoint.proxy-{number}.{region}.rds.amazonaws.com"}),
     StandIn("aws_elasticache_replication_group", "",
             "moto lists the member clusters of a cluster-mode replication group but cannot describe them "
-            "(DescribeCacheClusters: CacheClusterNotFound), and the provider reads the first one after creating"),
+            "(DescribeCacheClusters: CacheClusterNotFound), and the provider reads the first one after creating",
+            {"configuration_endpoint_address": "clustercfg.{replication_group_id}.{number}.cache.amazonaws.com"}),
     StandIn("aws_elasticache_user_group", "elasticache:CreateUserGroup", "moto's ElastiCache has no user groups"),
     Unreturned("aws_rds_cluster", "database_insights_mode", "moto's RDS keeps no Database Insights mode"),
     Unreturned("aws_rds_cluster", "performance_insights_enabled", "moto's RDS keeps no Performance Insights settings"),
