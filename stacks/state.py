@@ -1,6 +1,8 @@
 """The `state` stack: what every environment's Terraform state lives in.
 
-Applied first, with local state, then migrated into the bucket it creates
+Its own state lives in the bucket it creates (`state/terraform.tfstate`). On a
+new account that bucket does not exist yet: `python -m tools.bootstrap` applies
+the stack once on local state and then moves that state into the bucket
 (README: "Bootstrap"). It holds a KMS key, the state bucket (versioned,
 KMS-encrypted, TLS-only, `prevent_destroy`) and a bucket for its access logs.
 Backends lock with S3 lock files in the state bucket. The DynamoDB lock table
@@ -11,7 +13,7 @@ docs/decisions/0022-s3-lock-files-not-a-dynamodb-table.md).
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput
+from cdktf import TerraformOutput
 from constructs import Construct
 
 from environments.config import PROJECT, EnvironmentConfig
@@ -19,10 +21,12 @@ from modules.iam import allow_s3_server_access_logs
 from modules.kms_key import KmsKey, KmsKeyConfig
 from modules.naming import Names
 from modules.providers import Providers, ProvidersConfig
-from modules.remote_state import StateStore
+from modules.remote_state import StateStore, use_remote_state
 from modules.secure_bucket import SecureBucket, SecureBucketConfig
 from stacks.base import PlatformStack
 from stacks.tags import cost_tags
+
+STATE_KEY = "state/terraform.tfstate"  # the stack's own state, in the bucket it creates
 
 
 class StateStack(PlatformStack):
@@ -31,8 +35,7 @@ class StateStack(PlatformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, "state")
         self.store = StateStore(project=PROJECT, account_id=config.account_id, region=config.region)
-        # A path relative to the working directory keeps the JSON identical across checkouts.
-        LocalBackend(self, path="terraform.state.tfstate")
+        use_remote_state(self, self.store, key=STATE_KEY)
         names = Names(PROJECT, "state")
         Providers(
             self,
