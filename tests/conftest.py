@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import modules  # noqa: F401  (registers the provider stub before anything imports the bindings)
 from environments import EnvironmentConfig, load_environments
 from environments.config import ENVIRONMENT_NAMES, parse_environment, read_raw
+from tests.rehearsal import Account, bootstrap_rehearsal
 from tests.stack_json import StackJson
 from tools.checkov_gate import GateResult, gate
 from tools.terraform_plan import Toolchain, ToolchainMissing, find_toolchain
@@ -97,6 +99,12 @@ def toolchain() -> Toolchain:
         return find_toolchain()
     except ToolchainMissing as missing:
         pytest.skip(f"offline terraform: {missing}")
+
+
+@pytest.fixture(scope="session")
+def bootstrapped(synth_dir: Path, toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
+    """dev bootstrapped on a fresh emulator (tests/rehearsal.py), once per session."""
+    yield from bootstrap_rehearsal(synth_dir, toolchain, tmp_path_factory.mktemp("bootstrap"))
 
 
 _SUMMARY_LINES = pytest.StashKey[dict[str, list[str]]]()

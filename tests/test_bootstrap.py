@@ -10,61 +10,29 @@ and a release and a changed setting must both reach the running service.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
+from tests.rehearsal import ENVIRONMENT, Account
 from tools.bootstrap import (
     DELIVERY_STACK,
     LOCAL_STATE,
     STATE_STACK,
-    Rehearsal,
     apply_state,
-    bucket_exists,
-    deploy,
     outputs,
     state_bucket,
     what_is_pending,
 )
-from tools.terraform_apply import MOTO_SETTINGS, account_of
-from tools.terraform_plan import Toolchain, moto_server
-
-ENVIRONMENT = "dev"
 
 
-class Account:
-    """The emulated account: its endpoint, a boto3 client per service, the bootstrap's terraform."""
-
-    def __init__(self, endpoint: str, region: str, terraform: Rehearsal) -> None:
-        self.endpoint, self.region, self.terraform = endpoint, region, terraform
-
-    def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
-                            aws_access_key_id="mock-access-key", aws_secret_access_key="mock-secret-key")
-
-
-@pytest.fixture(scope="module")
-def bootstrapped(synth_dir: Path, toolchain: Toolchain,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Account, list[str]]]:
-    """dev bootstrapped on a fresh emulator: the account, and the lines the deploy printed."""
-    workdir = tmp_path_factory.mktemp("bootstrap")
-    document = json.loads((synth_dir / "stacks" / ENVIRONMENT / "cdk.tf.json").read_text())
-    settings = {**MOTO_SETTINGS, "MOTO_ACCOUNT_ID": account_of(document)}
-    with moto_server(workdir / "moto.log", settings) as endpoint:
-        account = Account(endpoint, document["terraform"]["backend"]["s3"]["region"],
-                          Rehearsal(synth_dir, toolchain, endpoint, workdir))
-        exists = bucket_exists(account.client("s3"), state_bucket(synth_dir, ENVIRONMENT))
-        assert not exists, "a fresh emulator is a new account: no state bucket yet"
-        yield account, list(deploy(account.terraform, ENVIRONMENT, exists))
-
-
-def test_the_bootstrap_applies_state_then_the_environment_then_delivery(bootstrapped: tuple[Account, list[str]],
+def test_the_bootstrap_applies_state_then_the_environment_then_delivery(bootstrapped: Account,
                                                                        synth_dir: Path) -> None:
-    account, lines = bootstrapped
-    assert lines == ["state: applied on local state, then moved into its bucket", f"{ENVIRONMENT}: applied",
+    account = bootstrapped
+    assert account.failure is None, str(account.failure)
+    assert account.lines == ["state: applied on local state, then moved into its bucket", f"{ENVIRONMENT}: applied",
                      f"{DELIVERY_STACK}: applied"]
     bucket = state_bucket(synth_dir, ENVIRONMENT)
     keys = {entry["Key"] for entry in account.client("s3").list_objects_v2(Bucket=bucket)["Contents"]}
@@ -84,18 +52,18 @@ def _running_task_definition(account: Account, service: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("service", ["web", "websocket"])
-def test_the_services_come_up_on_their_placeholders(bootstrapped: tuple[Account, list[str]], service: str) -> None:
+def test_the_services_come_up_on_their_placeholders(bootstrapped: Account, service: str) -> None:
     """Before any release each service runs its placeholder (decision 0021): no image to pull from an empty
     repository, and the health checks pass."""
-    account, _ = bootstrapped
+    account = bootstrapped
     task = _running_task_definition(account, service)
     assert task["family"].endswith(f"{service}-placeholder")
     (container,) = task["containerDefinitions"]
     assert container["image"].startswith("public.ecr.aws/")
 
 
-def test_what_is_pending_is_read_from_the_account(bootstrapped: tuple[Account, list[str]], synth_dir: Path) -> None:
-    account, _ = bootstrapped
+def test_what_is_pending_is_read_from_the_account(bootstrapped: Account, synth_dir: Path) -> None:
+    account = bootstrapped
     pending = {item.what: item for item in what_is_pending(account.terraform, synth_dir, ENVIRONMENT, account.client)}
     assert list(pending) == ["DNS delegation", "alert e-mails", "approval e-mails", "GitHub connection",
                              "secret values", "first release"]
@@ -119,10 +87,10 @@ def _apply_service(account: Account, service: str, edit: Callable[[dict[str, Any
 
 
 def test_a_release_and_then_a_changed_setting_reach_the_running_service(
-        bootstrapped: tuple[Account, list[str]]) -> None:
+        bootstrapped: Account) -> None:
     """Terraform owns the revision a service runs (decision 0020): the release recorded in the parameter, and
     then a setting changed in the stack, are both what the service runs after an apply."""
-    account, _ = bootstrapped
+    account = bootstrapped
     parameter = f"/directfanz/{ENVIRONMENT}/release/web"
     account.client("ssm").put_parameter(Name=parameter, Value="0123abc", Overwrite=True)
     _apply_service(account, "web")

@@ -1,9 +1,11 @@
-"""Apply rehearsal: Terraform applies `state`, `dev` and `delivery`, each on a fresh moto server, then plans again.
+"""Apply rehearsal: Terraform applies `state`, `dev` and `delivery`, then plans each again, refreshing.
 
 The stacks are the session's synthesized JSON; tools/terraform_apply.py makes the
 temporary copy (stand-ins for what moto cannot serve) and tools/moto_server.py is
-moto with its corrections. The three stacks run in two threads from the first test
-on; each test waits for its own. What the emulator cannot do as AWS would is one
+moto with its corrections. The three stacks are applied in turn on one fresh
+emulator by the bootstrap rehearsal (tests/rehearsal.py), as a first deploy
+applies them; `python -m tools.terraform_apply` gives each a fresh emulator of
+its own. What the emulator cannot do as AWS would is one
 list, `EMULATOR_GAPS`: these tests fail on an apply error or a post-apply change
 the list does not explain, and on an entry that no rehearsed stack needs.
 Prod and staging go through the same command (`python -m tools.terraform_apply`).
@@ -14,13 +16,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from tests.rehearsal import Account
 from tests.stack_json import StackJson
 from tools.terraform_apply import (
     EMULATOR_GAPS,
@@ -32,13 +33,11 @@ from tools.terraform_apply import (
     explaining,
     gaps_of,
     moto_serves,
-    rehearse,
     stand_in,
 )
-from tools.terraform_plan import Toolchain, ToolchainMissing, moto_server
+from tools.terraform_plan import ToolchainMissing, moto_server
 
-REHEARSED = ("dev", "state", "delivery")  # longest first: state and delivery share the second thread
-PARALLELISM = 20  # Terraform mostly waits on the provider's waiters; 2 cores are not the limit
+REHEARSED = ("state", "dev", "delivery")  # in the bootstrap's order, on one emulator (tests/rehearsal.py)
 
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {}
 """Defects of the stacks the rehearsal found, awaiting their fix: {(resource type, AWS error code): what, whose}.
@@ -49,18 +48,14 @@ fails it. Remove an entry with its fix: test_every_known_defect_still_occurs say
 
 
 @pytest.fixture(scope="session")
-def rehearsals(synth_dir: Path, toolchain: Toolchain,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[ApplyResult]]]:
-    workdir = tmp_path_factory.mktemp("terraform-apply")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        yield {stack: pool.submit(rehearse, synth_dir, stack, toolchain, workdir, PARALLELISM) for stack in REHEARSED}
+def rehearsals(bootstrapped: Account) -> dict[str, ApplyResult]:
+    """Each stack's rehearsal, from the bootstrap that applied them in turn on one fresh emulator."""
+    return bootstrapped.terraform.results
 
 
-def _result(rehearsals: dict[str, Future[ApplyResult]], stack: str) -> ApplyResult:
-    try:
-        return rehearsals[stack].result()
-    except ToolchainMissing as missing:
-        pytest.skip(f"apply rehearsal: {missing}")
+def _result(rehearsals: dict[str, ApplyResult], stack: str) -> ApplyResult:
+    assert stack in rehearsals, f"{stack} was not applied: the bootstrap stopped before it"
+    return rehearsals[stack]
 
 
 def _known_defect(error: ApplyError) -> str | None:
@@ -77,7 +72,7 @@ def _unexplained_error(error: ApplyError) -> str:
 
 @pytest.mark.parametrize("stack", ["state", "dev", "delivery"])
 def test_apply_rehearsal_applies_every_resource_and_leaves_nothing_to_change(
-        stack: str, rehearsals: dict[str, Future[ApplyResult]], stacks: dict[str, StackJson],
+        stack: str, rehearsals: dict[str, ApplyResult], stacks: dict[str, StackJson],
         apply_summary: list[str]) -> None:
     result = _result(rehearsals, stack)
     apply_summary.append(result.line)
@@ -96,7 +91,7 @@ def test_apply_rehearsal_applies_every_resource_and_leaves_nothing_to_change(
     assert set(result.applied) | set(result.stood_in) == synthesized
 
 
-def test_every_emulator_gap_is_needed(rehearsals: dict[str, Future[ApplyResult]]) -> None:
+def test_every_emulator_gap_is_needed(rehearsals: dict[str, ApplyResult]) -> None:
     """An entry no rehearsed stack needs would hide that stack's next use of the type or field: remove it."""
     results = [_result(rehearsals, stack) for stack in REHEARSED]
     stood_in = {address.split(".")[0] for result in results for address in result.stood_in}
@@ -113,7 +108,7 @@ def test_every_emulator_gap_is_needed(rehearsals: dict[str, Future[ApplyResult]]
     assert problems == []
 
 
-def test_every_known_defect_still_occurs(rehearsals: dict[str, Future[ApplyResult]]) -> None:
+def test_every_known_defect_still_occurs(rehearsals: dict[str, ApplyResult]) -> None:
     """The ordering probe makes a missing dependency fail every time: a defect that no longer occurs was fixed."""
     errors = [error for stack in REHEARSED for error in _result(rehearsals, stack).errors]
     gone = [f"{what}: no longer occurs in {', '.join(REHEARSED)}: remove {key} from KNOWN_DEFECTS"

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tools.terraform_apply import apply_copy
+from tools.terraform_apply import ApplyResult, apply_copy, apply_in
 from tools.terraform_plan import StackCopy, TerraformFailed, Toolchain, diagnostics
 
 STATE_STACK, DELIVERY_STACK = "state", "delivery"
@@ -46,6 +46,7 @@ STATE_STACK, DELIVERY_STACK = "state", "delivery"
 BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
 LOCAL_STATE = "bootstrap.tfstate"
 UNRELEASED = "unreleased"  # a release parameter's value until the first release (modules/ecs_service.py)
+PARALLELISM = 20  # the rehearsal's: Terraform mostly waits on the provider's waiters, not on the 2 cores
 USAGE = "usage: python -m tools.bootstrap <environment> [cdktf.out]   (after `python main.py`)"
 
 
@@ -55,6 +56,9 @@ class Terraform(Protocol):
     def directory(self, stack: str) -> Path: ...
 
     def __call__(self, stack: str, *arguments: str) -> str: ...
+
+    def apply(self, stack: str, *init: str) -> None:
+        """`terraform init` (with `init` arguments) and `terraform apply` of the stack."""
 
 
 @dataclass
@@ -75,6 +79,10 @@ class InPlace:
             raise TerraformFailed(f"{stack}: terraform {arguments[0]} failed:\n{diagnostics(completed)}")
         return completed.stdout
 
+    def apply(self, stack: str, *init: str) -> None:
+        self(stack, "init", "-input=false", *init)
+        self(stack, "apply", "-auto-approve", "-input=false")
+
 
 @dataclass
 class Rehearsal:
@@ -86,6 +94,7 @@ class Rehearsal:
     endpoint: str
     workdir: Path
     copies: dict[str, StackCopy] = field(default_factory=dict)
+    results: dict[str, ApplyResult] = field(default_factory=dict)  # each stack's rehearsal, as the last apply left it
 
     def _copy(self, stack: str) -> StackCopy:
         if stack not in self.copies:
@@ -108,6 +117,14 @@ class Rehearsal:
     def __call__(self, stack: str, *arguments: str) -> str:
         return self._copy(stack).terraform(*arguments).stdout
 
+    def apply(self, stack: str, *init: str) -> None:
+        """The apply rehearsal's apply (ordering probe, apply, refreshed plan): its result kept in `results`."""
+        result = apply_in(self._copy(stack), _document(self.outdir, stack), PARALLELISM, init=init)
+        self.results[stack] = result
+        if result.errors:
+            raise TerraformFailed(f"{stack}: terraform apply failed:\n"
+                                  + "\n".join(f"{error.address}: {error.message}" for error in result.errors))
+
 
 # -- the deploy --
 
@@ -119,23 +136,18 @@ def _document(outdir: Path, stack: str) -> dict[str, Any]:
     return dict(json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text()))
 
 
-def _apply(terraform: Terraform, stack: str, *init: str) -> None:
-    terraform(stack, "init", "-input=false", *init)
-    terraform(stack, "apply", "-auto-approve", "-input=false")
-
-
 def apply_state(terraform: Terraform, bucket_exists: bool) -> str:
     """Apply `state`; on a new account, first on local state, then moved into the bucket it created."""
     directory = terraform.directory(STATE_STACK)
     local_state = directory / LOCAL_STATE
     if bucket_exists and not local_state.exists():
-        _apply(terraform, STATE_STACK)
+        terraform.apply(STATE_STACK)
         return "state: applied"
     override = directory / BOOTSTRAP_OVERRIDE
     override.write_text(json.dumps({"terraform": {"backend": {"local": {"path": LOCAL_STATE}}}}))
     try:
         # An earlier run that stopped before the move left its local state: applying it again is harmless.
-        _apply(terraform, STATE_STACK, "-reconfigure")
+        terraform.apply(STATE_STACK, "-reconfigure")
     finally:
         override.unlink()
     terraform(STATE_STACK, "init", "-input=false", "-migrate-state", "-force-copy")
@@ -152,7 +164,7 @@ def deploy(terraform: Terraform, environment: str, bucket_exists: bool) -> Itera
     """Apply state, the environment and delivery in turn; yields a line per stack applied."""
     yield apply_state(terraform, bucket_exists)
     for stack in (environment, DELIVERY_STACK):
-        _apply(terraform, stack)
+        terraform.apply(stack)
         yield f"{stack}: applied"
 
 

@@ -447,9 +447,8 @@ def _changes(plan: dict[str, Any]) -> list[Change]:
     return changes
 
 
-def _state_addresses(state_path: Path) -> tuple[list[str], list[str]]:
+def _state_addresses(state: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(AWS resources, stood-in resources) in the state, each as the synthesized `type.name`; tainted left out."""
-    state = json.loads(state_path.read_text()) if state_path.exists() else {"resources": []}
     applied, stood_in = [], []
     for resource in state["resources"]:
         if resource["mode"] != "managed" or not resource["instances"] or any(
@@ -464,19 +463,27 @@ def _state_addresses(state_path: Path) -> tuple[list[str], list[str]]:
 
 def apply_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str, workdir: Path,
                 parallelism: int = 10, gaps: tuple[EmulatorGap, ...] = EMULATOR_GAPS) -> ApplyResult:
-    """init and apply one stack from a temporary copy in `workdir`/<stack> against the emulator at `aws_endpoint`
-    (the `ORDERING_PROBES` types first, on their own), then plan it again, refreshing, against the same emulator.
-
-    Stacks applied in turn against one emulator build on each other (state, then an environment, then delivery).
-    Raises TerraformFailed when init fails, or the post-apply plan of an apply without errors; apply errors are in
-    the result (after a failed apply, a resource moto holds but cannot read back can fail the plan too).
-    """
-    document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
+    """init and apply one stack from a temporary copy in `workdir`/<stack> against the emulator at `aws_endpoint`,
+    then plan it again, refreshing, against the same emulator (`apply_in`)."""
     stack_copy = StackCopy.write(outdir, stack, toolchain, aws_endpoint, workdir,
                                  lambda synthesized, chain, state: apply_copy(synthesized, chain, state, stack, gaps))
+    return apply_in(stack_copy, json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text()), parallelism, gaps)
+
+
+def apply_in(stack_copy: StackCopy, document: dict[str, Any], parallelism: int = 10,
+             gaps: tuple[EmulatorGap, ...] = EMULATOR_GAPS, init: tuple[str, ...] = ()) -> ApplyResult:
+    """init (with `init` arguments) and apply a stack's prepared copy (the `ORDERING_PROBES` types first, on their
+    own), then plan it again, refreshing, against the same emulator. `document` is the stack as synthesized.
+
+    Stacks applied in turn against one emulator build on each other (state, then an environment, then delivery:
+    tools/bootstrap.py). Raises TerraformFailed when init fails, or the post-apply plan of an apply without errors;
+    apply errors are in the result (after a failed apply, a resource moto holds but cannot read back can fail the
+    plan too).
+    """
+    stack = stack_copy.stack
     result = ApplyResult(stack, sum(len(by_name) for by_name in document.get("resource", {}).values()),
                          seconds=stack_copy.seconds)
-    stack_copy.init()
+    stack_copy.init(*init)
     probed = [f"-target={resource_type}.{name}" for resource_type in ORDERING_PROBES
               for name in document.get("resource", {}).get(resource_type, {})
               if resource_type not in {gap.type for gap in gaps_of(gaps)[0]}]
@@ -489,7 +496,9 @@ def apply_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: st
                 raise TerraformFailed(f"{stack}: terraform {label} failed without naming an error:\n"
                                       + apply.stderr[-4000:])
             result.errors += [error for error in errors if error not in result.errors]
-    result.applied, result.stood_in = _state_addresses(stack_copy.directory / "terraform.tfstate")
+    # Pulled, not read from a file: the state may be in the stack's S3 backend (tools/bootstrap.py).
+    pulled = stack_copy.terraform("state", "pull").stdout.strip()
+    result.applied, result.stood_in = _state_addresses(json.loads(pulled) if pulled else {"resources": []})
     plan = stack_copy.terraform("plan", "-refresh=true", "-detailed-exitcode", "-input=false", "-lock=false",
                                 f"-parallelism={parallelism}", "-out=post-apply.tfplan", label="post-apply plan",
                                 exit_codes=(0, 1, 2) if result.errors else (0, 2))

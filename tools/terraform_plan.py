@@ -370,9 +370,9 @@ class StackCopy:
             raise TerraformFailed(f"{self.stack}: terraform {step} failed:\n" + diagnostics(completed))
         return completed
 
-    def init(self) -> None:
+    def init(self, *arguments: str) -> None:
         with _INIT_LOCK:
-            self.terraform("init", "-input=false")
+            self.terraform("init", "-input=false", *arguments)
 
 
 def diagnostics(completed: subprocess.CompletedProcess[str]) -> str:
