@@ -38,7 +38,6 @@ from tools.terraform_apply import (
 from tools.terraform_plan import Toolchain, ToolchainMissing, moto_server
 
 REHEARSED = ("dev", "state", "delivery")  # longest first: state and delivery share the second thread
-PARALLELISM = 20  # Terraform mostly waits on the provider's waiters; 2 cores are not the limit
 
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     ("aws_s3_bucket_logging", "InvalidTargetBucketForLogging"):
@@ -57,7 +56,7 @@ def rehearsals(synth_dir: Path, toolchain: Toolchain,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[ApplyResult]]]:
     workdir = tmp_path_factory.mktemp("terraform-apply")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        yield {stack: pool.submit(rehearse, synth_dir, stack, toolchain, workdir, PARALLELISM) for stack in REHEARSED}
+        yield {stack: pool.submit(rehearse, synth_dir, stack, toolchain, workdir) for stack in REHEARSED}
 
 
 def _result(rehearsals: dict[str, Future[ApplyResult]], stack: str) -> ApplyResult:
