@@ -46,7 +46,6 @@ STATE_STACK, DELIVERY_STACK = "state", "delivery"
 BOOTSTRAP_OVERRIDE = "bootstrap_override.tf.json"
 LOCAL_STATE = "bootstrap.tfstate"
 UNRELEASED = "unreleased"  # a release parameter's value until the first release (modules/ecs_service.py)
-PARALLELISM = 20  # the rehearsal's: Terraform mostly waits on the provider's waiters, not on the 2 cores
 USAGE = "usage: python -m tools.bootstrap <environment> [cdktf.out]   (after `python main.py`)"
 
 
@@ -119,7 +118,7 @@ class Rehearsal:
 
     def apply(self, stack: str, *init: str) -> None:
         """The apply rehearsal's apply (ordering probe, apply, refreshed plan): its result kept in `results`."""
-        result = apply_in(self._copy(stack), _document(self.outdir, stack), PARALLELISM, init=init)
+        result = apply_in(self._copy(stack), _document(self.outdir, stack), init=init)
         self.results[stack] = result
         if result.errors:
             raise TerraformFailed(f"{stack}: terraform apply failed:\n"

@@ -13,8 +13,10 @@ M is the stack's resources (a count/for_each resource is one), N those the
 emulator now holds, K those moto cannot serve, applied as stand-ins. Exit 1 on
 an apply error or a post-apply change that `EMULATOR_GAPS` does not explain.
 
-The temporary copy is the offline plan's (tools/terraform_plan.py: provider
-mirror, local backend, AWS calls to moto) with three changes:
+The emulator is moto's server with the corrections in tools/moto_server.py
+(where moto refuses what AWS accepts). The temporary copy is the offline plan's
+(tools/terraform_plan.py: provider mirror, local backend, AWS calls to moto)
+with three changes:
 - the provider asks moto for the account (moto runs as the stack's account), so
   `allowed_account_ids` stays and ARNs carry the account;
 - the provider retries a failed call `MAX_RETRIES` times, not 25: moto answers an
@@ -57,6 +59,8 @@ from tools.terraform_plan import (
 )
 
 MAX_RETRIES = 2
+# Terraform's -parallelism: most of an apply is the provider's waiters (S3 lifecycle, RDS, KMS), not CPU.
+PARALLELISM = 20
 MOTO_SETTINGS = {
     # moto issues a DNS-validated certificate only this many seconds after the request (default 60):
     # aws_acm_certificate_validation would wait that long for no gain.
@@ -462,7 +466,7 @@ def _state_addresses(state: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 
 def apply_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: str, workdir: Path,
-                parallelism: int = 10, gaps: tuple[EmulatorGap, ...] = EMULATOR_GAPS) -> ApplyResult:
+                parallelism: int = PARALLELISM, gaps: tuple[EmulatorGap, ...] = EMULATOR_GAPS) -> ApplyResult:
     """init and apply one stack from a temporary copy in `workdir`/<stack> against the emulator at `aws_endpoint`,
     then plan it again, refreshing, against the same emulator (`apply_in`)."""
     stack_copy = StackCopy.write(outdir, stack, toolchain, aws_endpoint, workdir,
@@ -470,7 +474,7 @@ def apply_stack(outdir: Path, stack: str, toolchain: Toolchain, aws_endpoint: st
     return apply_in(stack_copy, json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text()), parallelism, gaps)
 
 
-def apply_in(stack_copy: StackCopy, document: dict[str, Any], parallelism: int = 10,
+def apply_in(stack_copy: StackCopy, document: dict[str, Any], parallelism: int = PARALLELISM,
              gaps: tuple[EmulatorGap, ...] = EMULATOR_GAPS, init: tuple[str, ...] = ()) -> ApplyResult:
     """init (with `init` arguments) and apply a stack's prepared copy (the `ORDERING_PROBES` types first, on their
     own), then plan it again, refreshing, against the same emulator. `document` is the stack as synthesized.
@@ -507,7 +511,7 @@ def apply_in(stack_copy: StackCopy, document: dict[str, Any], parallelism: int =
     return result
 
 
-def rehearse(outdir: Path, stack: str, toolchain: Toolchain, workdir: Path, parallelism: int = 10,
+def rehearse(outdir: Path, stack: str, toolchain: Toolchain, workdir: Path, parallelism: int = PARALLELISM,
              gaps: tuple[EmulatorGap, ...] = EMULATOR_GAPS) -> ApplyResult:
     """`apply_stack` against a fresh moto server of its own, running as the stack's account."""
     document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
@@ -533,7 +537,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.terraform_apply", description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", default="cdktf.out", type=Path)
     parser.add_argument("stacks", nargs="*")
-    parser.add_argument("--parallelism", type=int, default=10, help="terraform -parallelism (default 10)")
+    parser.add_argument("--parallelism", type=int, default=PARALLELISM,
+                        help=f"terraform -parallelism (default {PARALLELISM})")
     parser.add_argument("--jobs", type=int, default=1, help="stacks rehearsed at once (default 1)")
     parser.add_argument("--without-stand-in", action="append", default=[], metavar="TYPE",
                         help="apply this type for real although EMULATOR_GAPS stands it in (to see whether moto "
@@ -554,6 +559,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="terraform-apply-") as scratch, \
             ThreadPoolExecutor(max_workers=arguments.jobs) as pool:
         workdir = arguments.workdir or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
         gaps = tuple(gap for gap in EMULATOR_GAPS
                      if not (isinstance(gap, StandIn) and gap.type in arguments.without_stand_in))
         futures = [pool.submit(rehearse, arguments.outdir, stack, toolchain, workdir, arguments.parallelism, gaps)
